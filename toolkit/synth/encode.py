@@ -1,0 +1,295 @@
+"""Encoding with real encoders through PyAV: libx264, libx265, mpeg2video, mpeg4.
+
+The only place in the toolkit that writes video. Frames come in as numpy
+arrays (RGB ``H x W x 3`` or grey ``H x W`` uint8), so they never carry a
+picture type from an earlier decode: every encode chooses its own I-frames
+(see the pitfall in DEVELOPERS.md).
+
+Quality
+-------
+``quality`` is the codec's own fixed-quality parameter ``q``:
+
+* H.264 / H.265: the constant quantisation parameter QP (``qp``), 0-51;
+* MPEG-2 / MPEG-4: the quantiser scale ``qscale`` (1-31), forced by setting
+  ``qmin = qmax = q`` (PyAV cannot set per-frame quality the way ffmpeg's
+  ``-q:v`` does, and this gives the same constant quantiser).
+
+:func:`delta_to_quality` / :func:`quality_to_delta` map the quantisation step
+Δ to ``q`` with seed 000's eqs. (18)-(19).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+__all__ = [
+    "CODECS",
+    "EncodeSettings",
+    "encode",
+    "delta_to_quality",
+    "quality_to_delta",
+    "codec_name",
+]
+
+#: toolkit codec key -> (PyAV encoder, decoder name, default container extension)
+CODECS: dict[str, tuple[str, str, str]] = {
+    "h264": ("libx264", "h264", ".mp4"),
+    "h265": ("libx265", "hevc", ".mp4"),
+    "mpeg2": ("mpeg2video", "mpeg2video", ".mpg"),
+    "mpeg4": ("mpeg4", "mpeg4", ".avi"),
+}
+_ALIASES = {
+    "h264": "h264", "avc": "h264", "libx264": "h264", "x264": "h264",
+    "h265": "h265", "hevc": "h265", "libx265": "h265", "x265": "h265",
+    "mpeg2": "mpeg2", "mpeg2video": "mpeg2", "mpeg-2": "mpeg2",
+    "mpeg4": "mpeg4", "mpeg-4": "mpeg4", "mp4v": "mpeg4", "xvid": "mpeg4",
+}
+
+
+def codec_name(codec: str) -> str:
+    """Canonical toolkit codec key ('h264', 'h265', 'mpeg2', 'mpeg4') for an alias."""
+    key = _ALIASES.get(str(codec).lower())
+    if key is None:
+        raise ValueError(f"unknown codec {codec!r}; choose from {', '.join(CODECS)}")
+    return key
+
+
+def delta_to_quality(codec: str, delta: float) -> int:
+    """Codec quality parameter ``q`` giving quantisation step ``delta`` (seed 000, eqs. 18-19).
+
+    H.264/H.265: Δ = 5/8 · 2^(q/6)  →  q = round(6 · log2(8Δ/5)).
+    MPEG-2/4 (piece-wise linear): Δ = 8 for q ≤ 4, 2q for 5 ≤ q ≤ 8, q + 8 for
+    9 ≤ q ≤ 24, 2q − 16 for 25 ≤ q ≤ 31; a Δ below 8 maps to q = 1 (Δ = 8).
+
+    >>> [delta_to_quality("h264", d) for d in (5, 10, 20, 40)]
+    [18, 24, 30, 36]
+    >>> [delta_to_quality("mpeg2", d) for d in (5, 10, 20, 40)]
+    [1, 5, 12, 28]
+    """
+    key = codec_name(codec)
+    if delta <= 0:
+        raise ValueError("the quantisation step must be positive")
+    if key in ("h264", "h265"):
+        return int(min(51, max(0, round(6 * math.log2(8 * delta / 5)))))
+    # MPEG: invert the piece-wise linear law, choosing the q whose Δ is closest
+    best = min(range(1, 32), key=lambda q: (abs(quality_to_delta(key, q) - delta), q))
+    return int(best)
+
+
+def quality_to_delta(codec: str, quality: float) -> float:
+    """Quantisation step Δ of quality parameter ``quality`` (seed 000, eqs. 18-19).
+
+    >>> quality_to_delta("h264", 24), quality_to_delta("mpeg4", 12)
+    (10.0, 20.0)
+    """
+    key = codec_name(codec)
+    q = float(quality)
+    if key in ("h264", "h265"):
+        return 5.0 / 8.0 * 2.0 ** (q / 6.0)
+    if not 1 <= q <= 31:
+        raise ValueError("MPEG quantiser scale must be in 1..31")
+    if q <= 4:
+        return 8.0
+    if q <= 8:
+        return 2.0 * q
+    if q <= 24:
+        return q + 8.0
+    return 2.0 * q - 16.0
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """Every setting of one encode (stored beside outputs as ground truth).
+
+    ``rate_control``: ``"q"`` fixed quality (``quality`` = QP or qscale),
+    ``"crf"`` (x264/x265 only, ``quality`` = CRF; 0 with x264 is lossless),
+    ``"cbr"`` / ``"vbr"`` (``bitrate`` in bits per second).
+    ``gop`` is the fixed I-frame period (scene-cut detection off);
+    ``bframes`` the number of consecutive B-frames (fixed pattern).
+    """
+
+    codec: str = "h264"
+    quality: float | None = 23
+    gop: int = 30
+    bframes: int = 0
+    fps: float = 25.0
+    rate_control: str = "q"
+    bitrate: int | None = None
+    preset: str = "medium"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def make(cls, spec: EncodeSettings | dict | None = None, **overrides) -> EncodeSettings:
+        if isinstance(spec, EncodeSettings):
+            d = spec.to_dict()
+        else:
+            d = dict(spec or {})
+        d.update({k: v for k, v in overrides.items() if v is not None})
+        s = cls(**d)
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        key = codec_name(self.codec)
+        if self.gop < 1:
+            raise ValueError("gop must be >= 1")
+        if self.bframes < 0 or (self.bframes and self.gop > 1 and self.bframes >= self.gop):
+            raise ValueError("bframes must be >= 0 and smaller than the GOP")
+        if self.rate_control not in ("q", "crf", "cbr", "vbr"):
+            raise ValueError("rate_control must be 'q', 'crf', 'cbr' or 'vbr'")
+        if self.rate_control in ("cbr", "vbr") and not self.bitrate:
+            raise ValueError(f"rate_control={self.rate_control!r} needs a bitrate (bits/s)")
+        if self.rate_control == "crf" and key not in ("h264", "h265"):
+            raise ValueError("CRF exists only for H.264/H.265")
+        if self.rate_control in ("q", "crf") and self.quality is None:
+            raise ValueError("fixed-quality encoding needs quality=")
+        if self.rate_control == "q" and key in ("mpeg2", "mpeg4") and not 1 <= self.quality <= 31:
+            raise ValueError("MPEG-2/4 quality (qscale) must be in 1..31")
+        if self.rate_control == "q" and key in ("h264", "h265") and not 0 <= self.quality <= 51:
+            raise ValueError("H.264/H.265 quality (QP) must be in 0..51")
+
+
+def _x26x_params(s: EncodeSettings, key: str) -> str:
+    params = [f"keyint={s.gop}", f"min-keyint={s.gop}", "scenecut=0", f"bframes={s.bframes}"]
+    if s.bframes:
+        params += ["b-adapt=0", "b-pyramid=none" if key == "h264" else "b-pyramid=0"]
+    if key == "h264":
+        params.append("open-gop=0")
+    else:
+        params += ["open-gop=0", "log-level=error"]
+    if s.rate_control == "q":
+        params.append(f"qp={int(round(s.quality))}")
+    elif s.rate_control == "crf":
+        params.append(f"crf={s.quality}")
+    elif s.rate_control == "cbr":
+        kb = int(s.bitrate // 1000)
+        params += [f"bitrate={kb}", f"vbv-maxrate={kb}", f"vbv-bufsize={kb}"]
+        if key == "h264":
+            params.append("nal-hrd=cbr")
+    else:  # vbr
+        kb = int(s.bitrate // 1000)
+        params += [f"bitrate={kb}", f"vbv-maxrate={int(kb * 1.5)}", f"vbv-bufsize={2 * kb}"]
+    return ":".join(params)
+
+
+def _configure(stream, s: EncodeSettings, width: int, height: int) -> None:
+    key = codec_name(s.codec)
+    cc = stream.codec_context
+    stream.width = width
+    stream.height = height
+    stream.pix_fmt = "yuv444p" if (key == "h264" and s.rate_control in ("q", "crf")
+                                   and s.quality == 0) else "yuv420p"
+    cc.gop_size = s.gop
+    opts: dict[str, str] = {}
+    if key in ("h264", "h265"):
+        opts["preset"] = s.preset
+        opts["x264-params" if key == "h264" else "x265-params"] = _x26x_params(s, key)
+        if key == "h264" and stream.pix_fmt == "yuv444p":
+            stream.pix_fmt = "yuv420p"  # lossless x264 in 4:2:0 is fine at qp=0
+    else:
+        cc.max_b_frames = s.bframes
+        opts["sc_threshold"] = "1000000000"  # no scene-cut I-frames: fixed GOP
+        opts["g"] = str(s.gop)
+        if s.rate_control == "q":
+            q = str(int(round(s.quality)))
+            opts.update(qmin=q, qmax=q)
+        else:
+            cc.bit_rate = int(s.bitrate)
+            if s.rate_control == "cbr":
+                opts.update(minrate=str(int(s.bitrate)), maxrate=str(int(s.bitrate)),
+                            bufsize=str(int(s.bitrate)))
+            else:
+                opts.update(maxrate=str(int(s.bitrate * 1.5)), bufsize=str(int(s.bitrate * 2)))
+    cc.options = opts
+
+
+def _to_frame(array: np.ndarray) -> av.VideoFrame:
+    a = np.asarray(array)
+    if a.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 arrays, got {a.dtype}")
+    if a.ndim == 2:
+        return av.VideoFrame.from_ndarray(a, format="gray")
+    if a.ndim == 3 and a.shape[2] == 3:
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format="rgb24")
+    raise ValueError(f"frames must be H x W (grey) or H x W x 3 (RGB) arrays, got shape {a.shape}")
+
+
+def encode(
+    frames: Iterable[np.ndarray],
+    out: str | os.PathLike,
+    settings: EncodeSettings | dict | None = None,
+    *,
+    codec: str | None = None,
+    quality: float | None = None,
+    gop: int | None = None,
+    bframes: int | None = None,
+    fps: float | None = None,
+    rate_control: str | None = None,
+    bitrate: int | None = None,
+    write_sidecar: bool = False,
+) -> Path:
+    """Encode ``frames`` (uint8 RGB H x W x 3 or grey H x W arrays) into ``out``.
+
+    Settings come from ``settings`` (an :class:`EncodeSettings` or dict) with
+    keyword overrides. Frame sizes must be even (4:2:0 chroma). The container
+    follows ``out``'s extension (``.mp4``, ``.mkv``, ``.avi``, ``.mpg``...).
+    Returns ``out`` as a Path; ``write_sidecar=True`` writes ``out + '.json'``
+    with the settings.
+
+    >>> import numpy as np, tempfile, os
+    >>> frames = [np.full((64, 64, 3), i * 8, np.uint8) for i in range(10)]
+    >>> p = encode(frames, os.path.join(tempfile.mkdtemp(), "x.mp4"), codec="h264", quality=20, gop=5)
+    >>> p.stat().st_size > 0
+    True
+    """
+    s = EncodeSettings.make(settings, codec=codec, quality=quality, gop=gop, bframes=bframes,
+                            fps=fps, rate_control=rate_control, bitrate=bitrate)
+    key = codec_name(s.codec)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    container = av.open(str(out), mode="w")
+    try:
+        stream = container.add_stream(CODECS[key][0], rate=_rate(s.fps))
+        for array in frames:
+            frame = _to_frame(array)
+            if n == 0:
+                h, w = frame.height, frame.width
+                if h % 2 or w % 2:
+                    raise ValueError(f"frame size {w}x{h} must be even for 4:2:0 encoding")
+                _configure(stream, s, w, h)
+            elif (frame.height, frame.width) != (h, w):
+                raise ValueError(f"frame {n} is {frame.width}x{frame.height}, expected {w}x{h}")
+            frame.pts = None
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            n += 1
+        if n == 0:
+            raise ValueError("no frames to encode")
+        for packet in stream.encode():
+            container.mux(packet)
+    except BaseException:
+        container.close()
+        out.unlink(missing_ok=True)
+        raise
+    container.close()
+    if write_sidecar:
+        out.with_name(out.name + ".json").write_text(
+            json.dumps({"settings": s.to_dict(), "n_frames": n}, indent=2))
+    return out
+
+
+def _rate(fps: float):
+    from fractions import Fraction
+
+    return Fraction(fps).limit_denominator(1001)

@@ -1,0 +1,355 @@
+"""Per-frame macroblock (MB) prediction types, read from FFmpeg's own decoder.
+
+How it works
+------------
+FFmpeg's MPEG-family decoders print the type of every macroblock of every
+output frame when the decoder option ``debug=mb_type`` is set (function
+``ff_print_debug_info2`` in ``libavcodec/mpegutils.c``). We decode
+single-threaded (so the lines come from our thread and in order), set PyAV's
+log level to DEBUG and collect the lines with ``av.logging.Capture``. With
+the FFmpeg shipped in PyAV >= 14 each MB row is one log line::
+
+    New frame, type: P
+        0           64          128  ...          (column header, pixels)
+      0 S  S  >  >- i  S  ...                      (row label, then 3 chars per MB)
+
+Each MB takes three characters: the type/motion character (below), the
+partition character (``+`` 8x8, ``-`` 16x8, ``|`` 8x16, space 16x16) and
+``=`` for interlaced MBs. One block is printed per output frame, in display
+order, so block k belongs to the k-th decoded frame (checked: the block's
+picture type must equal the frame's).
+
+Symbol table (``get_type_mv_char`` in FFmpeg) and the class we count it in:
+
+=====  =======================================  ==========
+char   FFmpeg meaning                           class
+=====  =======================================  ==========
+``P``  PCM (raw samples)                        intra
+``A``  intra with AC prediction (MPEG-4)        intra
+``i``  intra 4x4 (H.264) / intra (MPEG-2/4)     intra
+``I``  intra 16x16                              intra
+``d``  direct + skip (B)                        skip (and direct)
+``D``  direct                                   inter (and direct)
+``g``  global motion comp. + skip (MPEG-4 GMC)  skip
+``G``  global motion compensation               inter
+``S``  skip                                     skip
+``>``  predicted from list 0 (forward)          inter
+``<``  predicted from list 1 (backward)         inter
+``X``  bi-predicted (lists 0 and 1)             inter (and bipred)
+=====  =======================================  ==========
+
+Verified on H.264 (libx264), MPEG-2 (mpeg2video) and MPEG-4 Part 2 (mpeg4)
+streams by the tests in ``tests/video``. Codecs without macroblocks in this
+sense (HEVC, VP9, AV1, ...) raise :class:`UnsupportedCodecError`.
+
+Limit: PyAV formats each log line into a 1024-byte buffer, so frames wider
+than 339 MBs (5424 pixels) cannot be read this way; they raise a clear error.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import av
+import av.logging
+import numpy as np
+import pandas as pd
+
+from toolkit._util import as_path, sha256_file
+from toolkit.video.errors import UnsupportedCodecError, VideoReadError
+from toolkit.video.io import _FrameDecoder, _frame_type
+
+__all__ = [
+    "MacroblockTypes",
+    "macroblock_types",
+    "MB_SYMBOLS",
+    "MB_CLASSES",
+    "SUPPORTED_MB_CODECS",
+]
+
+SUPPORTED_MB_CODECS = ("h264", "mpeg2video", "mpeg4")
+
+MB_CLASSES = ("intra", "inter", "skip")
+
+#: symbol -> (class, is_direct, is_bipred)
+MB_SYMBOLS: dict[str, tuple[str, bool, bool]] = {
+    "P": ("intra", False, False),
+    "A": ("intra", False, False),
+    "i": ("intra", False, False),
+    "I": ("intra", False, False),
+    "d": ("skip", True, False),
+    "D": ("inter", True, False),
+    "g": ("skip", False, False),
+    "G": ("inter", False, False),
+    "S": ("skip", False, False),
+    ">": ("inter", False, False),
+    "<": ("inter", False, False),
+    "X": ("inter", False, True),
+}
+
+# Codes stored in the per-MB map: 0 intra, 1 inter, 2 skip, 255 unknown.
+_CLASS_CODE = {c: k for k, c in enumerate(MB_CLASSES)}
+_LUT_CLASS = np.full(256, 255, dtype=np.uint8)
+_LUT_DIRECT = np.zeros(256, dtype=bool)
+_LUT_BIPRED = np.zeros(256, dtype=bool)
+for _sym, (_cls, _direct, _bi) in MB_SYMBOLS.items():
+    _LUT_CLASS[ord(_sym)] = _CLASS_CODE[_cls]
+    _LUT_DIRECT[ord(_sym)] = _direct
+    _LUT_BIPRED[ord(_sym)] = _bi
+
+_MAX_LOG_LINE = 1023  # PyAV's vsnprintf buffer
+
+# av.logging's level and capture stack are process-wide: one MB trace at a time.
+_LOG_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class MacroblockTypes:
+    """Macroblock-type counts of every frame of a video.
+
+    Attributes
+    ----------
+    counts : DataFrame, one row per frame in display order, columns
+        ``frame_type`` ('I'/'P'/'B'), ``intra``, ``inter``, ``skip`` (they sum
+        to ``mb_per_frame``), ``direct`` and ``bipred`` (subsets, B-frames).
+    mb_width, mb_height : frame size in macroblocks (16x16 pixels, rounded up).
+    maps : optional uint8 array T x mb_height x mb_width of class codes
+        (0 intra, 1 inter, 2 skip), and ``symbols`` the raw FFmpeg characters.
+    complete : False when the stream broke off (``error`` says why).
+
+    Note: MPEG-2/MPEG-4 streams with B-frames lose their last reference frame
+    (FFmpeg never prints its MBs); ``params["unreported_trailing_frames"]``
+    counts such frames, which are left out of ``counts``.
+    """
+
+    counts: pd.DataFrame
+    mb_width: int
+    mb_height: int
+    codec: str
+    sha256: str
+    path: str
+    maps: np.ndarray | None = None
+    symbols: np.ndarray | None = None
+    complete: bool = True
+    error: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def mb_per_frame(self) -> int:
+        return self.mb_width * self.mb_height
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.counts)
+
+    @property
+    def frame_types(self) -> list[str]:
+        return list(self.counts["frame_type"])
+
+    def fractions(self) -> pd.DataFrame:
+        """``intra``, ``inter``, ``skip`` as fractions of the MBs of each frame."""
+        return self.counts[list(MB_CLASSES)] / float(self.mb_per_frame)
+
+    def table(self) -> pd.DataFrame:
+        return self.counts
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "codec": self.codec,
+            "mb_width": self.mb_width,
+            "mb_height": self.mb_height,
+            "complete": self.complete,
+            "error": self.error,
+            "params": dict(self.params),
+            "counts": self.counts.to_dict(orient="list"),
+        }
+
+    def __repr__(self) -> str:
+        return (f"MacroblockTypes({os.path.basename(self.path)!r}, codec={self.codec}, "
+                f"frames={self.n_frames}, mb={self.mb_width}x{self.mb_height}, "
+                f"complete={self.complete})")
+
+    def plot(self, classes=MB_CLASSES):
+        """Plotly figure: MB counts per frame, I-frames marked with dotted lines."""
+        import plotly.graph_objects as go
+
+        colours = {"intra": "#d62728", "inter": "#1f77b4", "skip": "#2ca02c"}
+        fig = go.Figure()
+        x = self.counts.index.to_numpy()
+        for c in classes:
+            fig.add_scatter(x=x, y=self.counts[c], mode="lines", name=f"{c} MBs",
+                            line=dict(color=colours.get(c)))
+        for i in np.flatnonzero(self.counts["frame_type"].to_numpy() == "I"):
+            fig.add_vline(x=int(i), line=dict(color="grey", dash="dot", width=1))
+        fig.update_layout(title=f"Macroblock types per frame — {os.path.basename(self.path)}",
+                          xaxis_title="frame (display order)", yaxis_title="macroblocks",
+                          height=380)
+        return fig
+
+
+def _parse_block(rows: list[str], mb_width: int, mb_height: int, path) -> np.ndarray:
+    """Type characters of one frame's rows -> uint8 array mb_height x mb_width."""
+    if len(rows) != mb_height:
+        raise VideoReadError(
+            f"{path}: FFmpeg printed {len(rows)} macroblock rows for a frame, expected {mb_height}")
+    width = 3 * mb_width
+    out = np.empty((mb_height, mb_width), dtype=np.uint8)
+    for y, line in enumerate(rows):
+        cells = line.rstrip("\n")
+        if len(cells) < width + 1:
+            raise VideoReadError(f"{path}: unexpected macroblock row {line[:40]!r}")
+        cells = cells[len(cells) - width:]
+        out[y] = np.frombuffer(cells[0::3].encode("latin-1"), dtype=np.uint8)
+    return out
+
+
+def _is_row(message: str) -> bool:
+    """True for an MB row line ("%3d " or "%4d " pixel-row label); False for the column header."""
+    return ((message[:3].strip().isdigit() and message[3:4] == " ")
+            or (message[:4].isdigit() and message[4:5] == " "))
+
+
+def macroblock_types(
+    path: str | os.PathLike, *, with_map: bool = False, max_frames: int | None = None,
+    progress: bool = False,
+) -> MacroblockTypes:
+    """Count intra, inter (predicted) and skipped macroblocks in every frame.
+
+    Parameters
+    ----------
+    path : video file (H.264, MPEG-2 or MPEG-4 Part 2).
+    with_map : also return the per-MB class map (T x mb_height x mb_width).
+    max_frames : stop after this many frames (None: all).
+    progress : show a tqdm progress bar.
+
+    Returns
+    -------
+    MacroblockTypes, whose ``counts`` rows are in display order and sum to
+    ``mb_per_frame`` = ceil(W/16) * ceil(H/16).
+
+    >>> mb = macroblock_types("sample_data/single/single_h264.mp4")  # doctest: +SKIP
+    >>> mb.counts[["frame_type", "intra", "inter", "skip"]].head(2)  # doctest: +SKIP
+    """
+    p = as_path(path)
+    decoder = _FrameDecoder(p, threads=False, options={"debug": "mb_type"})
+    # check the codec before decoding anything
+    with decoder.opener as (_, stream):
+        codec = stream.codec_context.name
+        width, height = stream.codec_context.width, stream.codec_context.height
+    if codec not in SUPPORTED_MB_CODECS:
+        raise UnsupportedCodecError(
+            f"{str(p)!r} is coded with {codec!r}, which has no macroblock types that FFmpeg "
+            f"reports; supported codecs: {', '.join(SUPPORTED_MB_CODECS)} "
+            "(H.264, MPEG-2, MPEG-4 Part 2). HEVC, VP9 and AV1 use coding trees, not macroblocks.")
+    mb_width = -(-width // 16)
+    mb_height = -(-height // 16)
+    if 3 * mb_width + 8 > _MAX_LOG_LINE:
+        raise UnsupportedCodecError(
+            f"{str(p)!r} is {width} pixels wide: macroblock rows longer than PyAV's log buffer "
+            f"(frames up to {(_MAX_LOG_LINE - 8) // 3 * 16} pixels wide are supported)")
+
+    types: list[str] = []
+    codes: list[np.ndarray] = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"MB types {p.name}", unit="frame")
+    mismatched = 0
+    unreported = 0
+    with _LOG_LOCK:
+        previous_level = av.logging.get_level()
+        previous_skip = av.logging.get_skip_repeated()
+        av.logging.set_level(av.logging.DEBUG)
+        av.logging.set_skip_repeated(False)
+        try:
+            with av.logging.Capture(local=True) as logs:
+                block_rows: list[list[str]] = []
+                block_types: list[str] = []
+
+                def drain() -> None:
+                    # Move MB rows out of the log list as they come (keeps memory flat).
+                    current: list[str] | None = block_rows[-1] if block_rows else None
+                    for _level, _name, message in logs:
+                        if message.startswith("New frame, type:"):
+                            block_types.append(message.strip()[-1])
+                            current = []
+                            block_rows.append(current)
+                        elif current is not None and len(current) < mb_height:
+                            if _is_row(message):
+                                current.append(message)
+                    del logs[:]
+
+                for frame in decoder:
+                    drain()
+                    k = len(types)
+                    if k >= len(block_rows):
+                        # MPEG-2/4 decoders print a reference frame's MBs when the next
+                        # reference arrives, so the very last one may never be printed.
+                        unreported += 1
+                        continue
+                    if unreported:
+                        raise VideoReadError(
+                            f"{str(p)!r}: the decoder printed no macroblock types for frame {k - 1}")
+                    sym = _parse_block(block_rows[k], mb_width, mb_height, p)
+                    block_rows[k] = None  # free the text
+                    ftype = _frame_type(frame)
+                    if block_types[k] != ftype and not (ftype == "I" and block_types[k] in "IS"):
+                        mismatched += 1
+                    types.append(ftype)
+                    codes.append(sym)
+                    if bar is not None:
+                        bar.update(1)
+                    if max_frames is not None and len(types) >= max_frames:
+                        break
+        finally:
+            av.logging.set_level(previous_level)
+            av.logging.set_skip_repeated(previous_skip)
+            if bar is not None:
+                bar.close()
+
+    if not types:
+        raise VideoReadError(
+            f"{str(p)!r}: no frame could be decoded" + (f" ({decoder.error})" if decoder.error else ""))
+    if mismatched:
+        raise VideoReadError(
+            f"{str(p)!r}: {mismatched} macroblock blocks did not match their frames' picture types")
+
+    symbols = np.stack(codes)  # T x H x W of ASCII codes
+    classes = _LUT_CLASS[symbols]
+    unknown = classes == 255
+    if unknown.any():
+        bad = sorted({chr(c) for c in np.unique(symbols[unknown])})
+        raise VideoReadError(f"{str(p)!r}: unknown macroblock symbols {bad} in FFmpeg's output")
+    flat = classes.reshape(len(types), -1)
+    n_classes = len(MB_CLASSES)
+    counts = np.stack([np.bincount(row, minlength=n_classes) for row in flat])
+    direct = _LUT_DIRECT[symbols].reshape(len(types), -1).sum(axis=1)
+    bipred = _LUT_BIPRED[symbols].reshape(len(types), -1).sum(axis=1)
+    df = pd.DataFrame({
+        "frame_type": types,
+        "intra": counts[:, 0].astype(np.int64),
+        "inter": counts[:, 1].astype(np.int64),
+        "skip": counts[:, 2].astype(np.int64),
+        "direct": direct.astype(np.int64),
+        "bipred": bipred.astype(np.int64),
+    })
+    df.index.name = "frame"
+    return MacroblockTypes(
+        counts=df,
+        mb_width=mb_width,
+        mb_height=mb_height,
+        codec=codec,
+        sha256=sha256_file(p),
+        path=str(p),
+        maps=classes if with_map else None,
+        symbols=symbols if with_map else None,
+        complete=decoder.error is None,
+        error=decoder.error,
+        params={"with_map": with_map, "max_frames": max_frames,
+                "unreported_trailing_frames": unreported},
+    )
