@@ -236,6 +236,7 @@ def encode(
     fps: float | None = None,
     rate_control: str | None = None,
     bitrate: int | None = None,
+    preset: str | None = None,
     write_sidecar: bool = False,
 ) -> Path:
     """Encode ``frames`` (uint8 RGB H x W x 3 or grey H x W arrays) into ``out``.
@@ -253,7 +254,7 @@ def encode(
     True
     """
     s = EncodeSettings.make(settings, codec=codec, quality=quality, gop=gop, bframes=bframes,
-                            fps=fps, rate_control=rate_control, bitrate=bitrate)
+                            fps=fps, rate_control=rate_control, bitrate=bitrate, preset=preset)
     key = codec_name(s.codec)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ __all__ = [
     "real_clips",
     "real_clip_sequence",
     "downscale",
+    "hd_clip",
 ]
 
 #: name -> loader of an RGB uint8 photo (scikit-image data and scikit-learn sample images)
@@ -164,3 +165,50 @@ def real_clip_sequence(
     if not frames:
         raise ValueError(f"{path}: no frames decoded")
     return np.stack(frames)
+
+
+def hd_clip(
+    out: str | os.PathLike,
+    seconds: float = 60.0,
+    fps: float = 25.0,
+    size: tuple[int, int] = (1080, 1920),
+    seed: int = 0,
+    source: str | os.PathLike | None = None,
+    crf: float = 23,
+    gop: int = 50,
+    preset: str = "veryfast",
+) -> Path:
+    """Write a long HD H.264 test clip made from an upscaled real clip (for speed benchmarks).
+
+    The real clip (default ``bottle-detection.mp4``, 640x360, ~30 fps) is played
+    forwards then backwards (ping-pong, so the motion stays natural) until
+    ``seconds * fps`` frames, each upscaled bicubically to ``size`` = (H, W),
+    and encoded with libx264 CRF ``crf``, fixed GOP ``gop``. Frames are
+    streamed, never all held in memory. ``seed`` picks the starting frame.
+    """
+    from PIL import Image
+
+    from toolkit.synth.encode import encode
+    from toolkit.video import iter_frames
+
+    if source is None:
+        candidates = [p for p in real_clips() if p.name == "bottle-detection.mp4"] or real_clips()
+        if not candidates:
+            raise FileNotFoundError(
+                f"no real clip found in {real_video_dir()} (set TOOLKIT_REAL_VIDEO)")
+        source = candidates[0]
+    base = list(iter_frames(source, "rgb24"))
+    if len(base) < 2:
+        raise ValueError(f"{source}: too few frames for a test clip")
+    order = list(range(len(base))) + list(range(len(base) - 2, 0, -1))
+    start = int(np.random.default_rng(seed).integers(len(order)))
+    n = int(round(seconds * fps))
+    h, w = size
+
+    def frames():
+        for k in range(n):
+            src = base[order[(start + k) % len(order)]]
+            yield np.asarray(Image.fromarray(src).resize((w, h), Image.BICUBIC))
+
+    return encode(frames(), out, codec="h264", rate_control="crf", quality=crf, gop=gop, fps=fps,
+                  preset=preset)
