@@ -13,7 +13,14 @@ and never touches its inputs.
 * ``python -m toolkit.synth.sample_data`` rebuilds ``sample_data/``.
 """
 
-from toolkit.synth.encode import CODECS, EncodeSettings, codec_name, delta_to_quality, encode, quality_to_delta
+from toolkit.synth.encode import (
+    CODECS,
+    EncodeSettings,
+    codec_name,
+    delta_to_quality,
+    encode,
+    quality_to_delta,
+)
 from toolkit.synth.forgeries import double_encode, load_frames, spatial_splice, temporal_splice
 from toolkit.synth.manipulate import MANIPULATIONS, apply
 from toolkit.synth.sources import PHOTOS, photo, photo_sequence, real_clip_sequence, real_clips

@@ -98,7 +98,8 @@ def double_encode(
 
 def _same_size(a: np.ndarray, b: np.ndarray) -> None:
     if a.shape[1:] != b.shape[1:]:
-        raise ValueError(f"sequences are not spliceable: frame sizes {a.shape[1:3]} and {b.shape[1:3]} differ")
+        raise ValueError(
+            f"sequences are not spliceable: frame sizes {a.shape[1:3]} and {b.shape[1:3]} differ")
 
 
 def temporal_splice(

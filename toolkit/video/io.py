@@ -137,14 +137,18 @@ class _FrameDecoder:
     reason is kept in ``.error`` and the count in ``.n_decoded``.
     """
 
-    def __init__(self, path, *, threads=True, options=None):
+    def __init__(self, path, *, threads=True, options=None, seek_pts: int | None = None):
         self.opener = open_video(path, threads=threads, options=options)
         self.error: str | None = None
         self.n_decoded = 0
+        self.seek_pts = seek_pts
 
     def __iter__(self) -> Iterator[av.VideoFrame]:
         with self.opener as (container, stream):
             self.stream = stream
+            if self.seek_pts is not None:
+                # to the key frame at or before seek_pts (the caller checks where it landed)
+                container.seek(int(self.seek_pts), stream=stream, backward=True, any_frame=False)
             packets = container.demux(stream)
             while True:
                 try:

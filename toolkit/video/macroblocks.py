@@ -49,6 +49,7 @@ than 339 MBs (5424 pixels) cannot be read this way; they raise a clear error.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -59,7 +60,7 @@ import pandas as pd
 
 from toolkit._util import as_path, sha256_file
 from toolkit.video.errors import UnsupportedCodecError, VideoReadError
-from toolkit.video.io import _FrameDecoder, _frame_type
+from toolkit.video.io import _frame_type, _FrameDecoder, open_video
 
 __all__ = [
     "MacroblockTypes",
@@ -207,15 +208,152 @@ def _parse_block(rows: list[str], mb_width: int, mb_height: int, path) -> np.nda
     return out
 
 
+_ROW = re.compile(r" *\d+ \S")
+
+
 def _is_row(message: str) -> bool:
-    """True for an MB row line ("%3d " or "%4d " pixel-row label); False for the column header."""
-    return ((message[:3].strip().isdigit() and message[3:4] == " ")
-            or (message[:4].isdigit() and message[4:5] == " "))
+    """True for an MB row line (right-aligned pixel-row label, a space, then the first MB's
+    type character, never a space); False for the column header, whose label is followed
+    by spaces."""
+    return _ROW.match(message) is not None
+
+
+@dataclass
+class _Trace:
+    """What one decoding pass (whole stream or one segment) read."""
+
+    types: list
+    codes: list
+    mismatched: int = 0
+    unreported: int = 0
+    error: str | None = None
+    clean: bool = True
+
+
+def _trace(path, mb_width: int, mb_height: int, *, start_pts=None, end_pts=None,
+           max_frames=None, progress=False) -> _Trace:
+    """Decode single-threaded with ``debug=mb_type`` and collect one MB block per output frame.
+
+    With ``start_pts``/``end_pts`` only frames whose pts lies in [start, end)
+    are kept (one segment of a parallel run); ``clean`` is False when the
+    first frame out of the decoder is not the segment's key frame.
+    """
+    decoder = _FrameDecoder(path, threads=False, options={"debug": "mb_type"}, seek_pts=start_pts)
+    out = _Trace(types=[], codes=[])
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"MB types {os.path.basename(str(path))}", unit="frame")
+    n_out = 0
+    with _LOG_LOCK:
+        previous_level = av.logging.get_level()
+        previous_skip = av.logging.get_skip_repeated()
+        av.logging.set_level(av.logging.DEBUG)
+        av.logging.set_skip_repeated(False)
+        try:
+            with av.logging.Capture(local=True) as logs:
+                block_rows: list = []
+                block_types: list[str] = []
+
+                def drain() -> None:
+                    # Move MB rows out of the log list as they come (keeps memory flat).
+                    current = block_rows[-1] if block_rows else None
+                    for _level, _name, message in logs:
+                        if message.startswith("New frame, type:"):
+                            block_types.append(message.strip()[-1])
+                            current = []
+                            block_rows.append(current)
+                        elif current is not None and len(current) < mb_height and _is_row(message):
+                            current.append(message)
+                    del logs[:]
+
+                for frame in decoder:
+                    drain()
+                    k = n_out
+                    n_out += 1
+                    if start_pts is not None and k == 0 and frame.pts != start_pts:
+                        out.clean = False
+                        break
+                    if end_pts is not None and frame.pts is not None and frame.pts >= end_pts:
+                        break
+                    if k >= len(block_rows):
+                        # MPEG-2/4 decoders print a reference frame's MBs when the next
+                        # reference arrives, so the very last one may never be printed.
+                        out.unreported += 1
+                        continue
+                    if out.unreported:
+                        raise VideoReadError(
+                            f"{str(path)!r}: the decoder printed no macroblock types for frame {k - 1}")
+                    sym = _parse_block(block_rows[k], mb_width, mb_height, path)
+                    block_rows[k] = None  # free the text
+                    ftype = _frame_type(frame)
+                    if block_types[k] != ftype and not (ftype == "I" and block_types[k] in "IS"):
+                        out.mismatched += 1
+                    out.types.append(ftype)
+                    out.codes.append(sym)
+                    if bar is not None:
+                        bar.update(1)
+                    if max_frames is not None and len(out.types) >= max_frames:
+                        break
+        finally:
+            av.logging.set_level(previous_level)
+            av.logging.set_skip_repeated(previous_skip)
+            if bar is not None:
+                bar.close()
+    out.error = decoder.error
+    return out
+
+
+def _plan_segments(path, workers: int | None, max_frames) -> list[tuple]:
+    """Split points (start_pts, end_pts) at key frames for a parallel trace; [] or one = serial."""
+    if max_frames is not None:
+        return []
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    if workers <= 1:
+        return []
+    keys, n = [], 0
+    with open_video(path) as (container, stream):
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                n += 1
+                if packet.is_keyframe and packet.pts is not None:
+                    keys.append((n - 1, int(packet.pts)))
+        except av.error.FFmpegError:
+            return []  # damaged: decode serially and report what decodes
+    if n < 300 or len(keys) < 2:
+        return []
+    bounds = [None]
+    for w in range(1, workers):
+        target = n * w / workers
+        idx, pts = min(keys[1:], key=lambda kp: abs(kp[0] - target))
+        if pts not in bounds:
+            bounds.append(pts)
+    bounds.append(None)
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def _trace_segment(args) -> _Trace:
+    path, mb_width, mb_height, start, end = args
+    return _trace(path, mb_width, mb_height, start_pts=start, end_pts=end)
+
+
+def _run_parallel(path, mb_width, mb_height, segments) -> list[_Trace]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    jobs = [(str(path), mb_width, mb_height, s, e) for s, e in segments]
+    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=ctx) as pool:
+        return list(pool.map(_trace_segment, jobs))
 
 
 def macroblock_types(
     path: str | os.PathLike, *, with_map: bool = False, max_frames: int | None = None,
-    progress: bool = False,
+    progress: bool = False, workers: int | None = None,
 ) -> MacroblockTypes:
     """Count intra, inter (predicted) and skipped macroblocks in every frame.
 
@@ -225,6 +363,11 @@ def macroblock_types(
     with_map : also return the per-MB class map (T x mb_height x mb_width).
     max_frames : stop after this many frames (None: all).
     progress : show a tqdm progress bar.
+    workers : decoding processes. ``None`` (auto) uses up to 2 processes on
+        streams of 300+ frames: the stream is cut at key frames and each part
+        is decoded separately (a decode with MB tracing must be single-threaded,
+        so this is how it uses a second core). Any part that does not start
+        cleanly on its key frame makes the whole stream decode in one pass.
 
     Returns
     -------
@@ -235,9 +378,8 @@ def macroblock_types(
     >>> mb.counts[["frame_type", "intra", "inter", "skip"]].head(2)  # doctest: +SKIP
     """
     p = as_path(path)
-    decoder = _FrameDecoder(p, threads=False, options={"debug": "mb_type"})
     # check the codec before decoding anything
-    with decoder.opener as (_, stream):
+    with open_video(p) as (_, stream):
         codec = stream.codec_context.name
         width, height = stream.codec_context.width, stream.codec_context.height
     if codec not in SUPPORTED_MB_CODECS:
@@ -252,69 +394,24 @@ def macroblock_types(
             f"{str(p)!r} is {width} pixels wide: macroblock rows longer than PyAV's log buffer "
             f"(frames up to {(_MAX_LOG_LINE - 8) // 3 * 16} pixels wide are supported)")
 
-    types: list[str] = []
-    codes: list[np.ndarray] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(desc=f"MB types {p.name}", unit="frame")
-    mismatched = 0
-    unreported = 0
-    with _LOG_LOCK:
-        previous_level = av.logging.get_level()
-        previous_skip = av.logging.get_skip_repeated()
-        av.logging.set_level(av.logging.DEBUG)
-        av.logging.set_skip_repeated(False)
-        try:
-            with av.logging.Capture(local=True) as logs:
-                block_rows: list[list[str]] = []
-                block_types: list[str] = []
-
-                def drain() -> None:
-                    # Move MB rows out of the log list as they come (keeps memory flat).
-                    current: list[str] | None = block_rows[-1] if block_rows else None
-                    for _level, _name, message in logs:
-                        if message.startswith("New frame, type:"):
-                            block_types.append(message.strip()[-1])
-                            current = []
-                            block_rows.append(current)
-                        elif current is not None and len(current) < mb_height:
-                            if _is_row(message):
-                                current.append(message)
-                    del logs[:]
-
-                for frame in decoder:
-                    drain()
-                    k = len(types)
-                    if k >= len(block_rows):
-                        # MPEG-2/4 decoders print a reference frame's MBs when the next
-                        # reference arrives, so the very last one may never be printed.
-                        unreported += 1
-                        continue
-                    if unreported:
-                        raise VideoReadError(
-                            f"{str(p)!r}: the decoder printed no macroblock types for frame {k - 1}")
-                    sym = _parse_block(block_rows[k], mb_width, mb_height, p)
-                    block_rows[k] = None  # free the text
-                    ftype = _frame_type(frame)
-                    if block_types[k] != ftype and not (ftype == "I" and block_types[k] in "IS"):
-                        mismatched += 1
-                    types.append(ftype)
-                    codes.append(sym)
-                    if bar is not None:
-                        bar.update(1)
-                    if max_frames is not None and len(types) >= max_frames:
-                        break
-        finally:
-            av.logging.set_level(previous_level)
-            av.logging.set_skip_repeated(previous_skip)
-            if bar is not None:
-                bar.close()
+    segments = _plan_segments(p, workers, max_frames)
+    if len(segments) > 1:
+        traces = _run_parallel(p, mb_width, mb_height, segments)
+        if any(not t.clean for t in traces):  # a segment did not start on its key frame
+            traces = [_trace(p, mb_width, mb_height, max_frames=max_frames, progress=progress)]
+    else:
+        traces = [_trace(p, mb_width, mb_height, max_frames=max_frames, progress=progress)]
+    types = [t for tr in traces for t in tr.types]
+    codes = [c for tr in traces for c in tr.codes]
+    mismatched = sum(tr.mismatched for tr in traces)
+    unreported = traces[-1].unreported
+    error = next((tr.error for tr in traces if tr.error), None)
+    if any(tr.unreported for tr in traces[:-1]):
+        raise VideoReadError(f"{str(p)!r}: macroblock types missing inside the stream")
 
     if not types:
         raise VideoReadError(
-            f"{str(p)!r}: no frame could be decoded" + (f" ({decoder.error})" if decoder.error else ""))
+            f"{str(p)!r}: no frame could be decoded" + (f" ({error})" if error else ""))
     if mismatched:
         raise VideoReadError(
             f"{str(p)!r}: {mismatched} macroblock blocks did not match their frames' picture types")
@@ -348,8 +445,8 @@ def macroblock_types(
         path=str(p),
         maps=classes if with_map else None,
         symbols=symbols if with_map else None,
-        complete=decoder.error is None,
-        error=decoder.error,
+        complete=error is None,
+        error=error,
         params={"with_map": with_map, "max_frames": max_frames,
-                "unreported_trailing_frames": unreported},
+                "unreported_trailing_frames": unreported, "segments": len(traces)},
     )
