@@ -84,16 +84,18 @@ def tpr_at_fpr(labels, scores, fpr: float = 0.03) -> float:
 def threshold_at_fpr(negative_scores, fpr: float = 0.03) -> float:
     """Threshold ``t`` such that at most ``fpr`` of the negatives score strictly above ``t``.
 
-    The decision rule is ``score > t``. Uses the empirical quantile of the
-    negatives (``numpy.quantile`` with ``method="higher"``), which needs no
-    positives: this is how a detector is calibrated on pristine material.
+    The decision rule is ``score > t``: ``t`` is the (k+1)-th largest negative
+    score with k = floor(fpr * n), the tightest threshold that lets at most k
+    negatives through (ties only lower the count). It needs no positives:
+    this is how a detector is calibrated on pristine material.
     """
-    s = np.sort(np.asarray(negative_scores, dtype=float).ravel())
+    s = np.sort(np.asarray(negative_scores, dtype=float).ravel())[::-1]
     if s.size == 0:
         raise ValueError("need at least one negative score to calibrate a threshold")
     if not 0 <= fpr < 1:
         raise ValueError("fpr must be in [0, 1)")
-    return float(np.quantile(s, 1.0 - fpr, method="higher"))
+    k = int(np.floor(fpr * s.size + 1e-9))
+    return float(s[min(k, s.size - 1)])
 
 
 def pixel_auc(masks, heatmaps) -> float:

@@ -113,7 +113,9 @@ class EncodeSettings:
     ``"crf"`` (x264/x265 only, ``quality`` = CRF; 0 with x264 is lossless),
     ``"cbr"`` / ``"vbr"`` (``bitrate`` in bits per second).
     ``gop`` is the fixed I-frame period (scene-cut detection off);
-    ``bframes`` the number of consecutive B-frames (fixed pattern).
+    ``bframes`` the number of consecutive B-frames (fixed pattern). MPEG-2/4
+    encoders keep the GOP fixed with B-frames only when ``gop`` is a multiple
+    of ``bframes + 1`` (otherwise FFmpeg stretches some GOPs).
     """
 
     codec: str = "h264"

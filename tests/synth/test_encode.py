@@ -1,0 +1,119 @@
+import json
+
+import numpy as np
+import pytest
+
+from toolkit.synth import (
+    EncodeSettings,
+    codec_name,
+    delta_to_quality,
+    double_encode,
+    encode,
+    quality_to_delta,
+    spatial_splice,
+    temporal_splice,
+)
+from toolkit.synth.sources import photo_sequence
+from toolkit.video import frame_types, gop_structure, iter_frames, iter_luma, probe
+
+
+def test_delta_mapping_matches_seed_equations():
+    # eq. (18): Δ = 5/8 * 2^(q/6)
+    for d in (5, 10, 20, 40):
+        q = delta_to_quality("h264", d)
+        assert quality_to_delta("h264", q) == pytest.approx(d, rel=0.01)
+    # eq. (19), piece-wise linear
+    assert [quality_to_delta("mpeg2", q) for q in (1, 4, 5, 8, 9, 24, 25, 31)] == \
+        [8, 8, 10, 16, 17, 32, 34, 46]
+    assert delta_to_quality("mpeg4", 20) == 12 and delta_to_quality("mpeg4", 40) == 28
+    with pytest.raises(ValueError):
+        delta_to_quality("h264", 0)
+    assert codec_name("HEVC") == "h265"
+    with pytest.raises(ValueError, match="unknown codec"):
+        codec_name("vp9")
+
+
+@pytest.mark.parametrize("codec,ext", [("h264", ".mp4"), ("h265", ".mp4"), ("mpeg2", ".mpg"),
+                                       ("mpeg4", ".avi")])
+def test_quality_parameter_controls_size(moving_frames, tmp_path, codec, ext):
+    lo, hi = (2, 20) if codec.startswith("mpeg") else (18, 40)
+    a = encode(moving_frames, tmp_path / f"a{ext}", codec=codec, quality=lo, gop=10)
+    b = encode(moving_frames, tmp_path / f"b{ext}", codec=codec, quality=hi, gop=10)
+    assert a.stat().st_size > 2 * b.stat().st_size
+    assert probe(a).codec == {"h264": "h264", "h265": "hevc", "mpeg2": "mpeg2video", "mpeg4": "mpeg4"}[codec]
+
+
+def test_fixed_gop_and_bframes(moving_frames, tmp_path):
+    p = encode(moving_frames, tmp_path / "g.mp4", codec="h264", quality=22, gop=7, bframes=2)
+    g = gop_structure(p)
+    assert g.i_frames == tuple(range(0, 40, 7))
+    assert g.has_b_frames
+
+
+def test_cbr_and_crf(moving_frames, tmp_path):
+    p = encode(moving_frames, tmp_path / "cbr.mp4", codec="h264", rate_control="cbr", bitrate=200_000)
+    assert probe(p).n_frames == 40
+    lossless = encode(moving_frames[:5], tmp_path / "crf0.mkv", codec="h264", rate_control="crf",
+                      quality=0, gop=5)
+    y_src = [np.asarray(f) for f in iter_frames(lossless, "yuv420p")]
+    assert len(y_src) == 5
+    with pytest.raises(ValueError, match="bitrate"):
+        EncodeSettings.make(codec="h264", rate_control="cbr")
+    with pytest.raises(ValueError, match="CRF"):
+        EncodeSettings.make(codec="mpeg2", rate_control="crf", quality=10)
+
+
+def test_encode_rejects_bad_frames(tmp_path):
+    with pytest.raises(ValueError, match="uint8"):
+        encode([np.zeros((16, 16, 3), np.float32)], tmp_path / "x.mp4")
+    with pytest.raises(ValueError, match="even"):
+        encode([np.zeros((15, 16, 3), np.uint8)], tmp_path / "x.mp4")
+    with pytest.raises(ValueError, match="no frames"):
+        encode([], tmp_path / "x.mp4")
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_reencoding_decoded_frames_chooses_new_i_frames(tmp_path):
+    """The pitfall: re-encoding must not inherit the first encoding's I-frame positions."""
+    frames = photo_sequence("chelsea", n_frames=30, size=(64, 96), seed=0)
+    truth = double_encode(frames, tmp_path / "d.mp4", first={"codec": "h264", "quality": 20, "gop": 7},
+                          second={"codec": "h264", "quality": 20, "gop": 11})
+    assert gop_structure(tmp_path / "d.mp4").i_frames == (0, 11, 22)
+    assert truth["first_i_frames"] == [0, 7, 14, 21, 28]
+    on_disk = json.loads((tmp_path / "d.mp4.json").read_text())
+    assert on_disk["first"]["gop"] == 7 and on_disk["second"]["gop"] == 11
+
+
+def test_temporal_splice(tmp_path):
+    a = photo_sequence("coffee", n_frames=20, size=(64, 96), seed=0)
+    b = 255 - a  # very different content makes the cut obvious
+    truth = temporal_splice(a, b, tmp_path / "t.mp4", cut=8)
+    assert truth["cut"] == 8 and truth["boundary"] == 7 and truth["n_frames"] == 20
+    ys = np.stack(list(iter_luma(tmp_path / "t.mp4"))).astype(float)
+    ya = a.mean(axis=3)
+    err_a = np.abs(ys - ya[: len(ys)] * 219 / 255 - 16).mean(axis=(1, 2))
+    assert (err_a[:8] < 8).all() and (err_a[8:] > 30).all()
+    with pytest.raises(ValueError, match="cut"):
+        temporal_splice(a, b, tmp_path / "t2.mp4", cut=0)
+    with pytest.raises(ValueError, match="spliceable"):
+        temporal_splice(a, a[:, :32], tmp_path / "t3.mp4", cut=5)
+
+
+def test_spatial_splice_mask(tmp_path):
+    from PIL import Image
+
+    a = photo_sequence("coffee", n_frames=6, size=(96, 128), seed=0)
+    b = np.zeros_like(a)
+    truth = spatial_splice(a, b, tmp_path / "s.mp4", box=(16, 32, 32, 48))
+    mask = np.asarray(Image.open(tmp_path / "s.mp4.mask.png"))
+    assert mask.shape == (96, 128) and mask.sum() == 255 * 32 * 48
+    assert truth["box"] == [16, 32, 32, 48]
+    y = next(iter_luma(tmp_path / "s.mp4")).astype(float)
+    assert y[20:44, 36:76].mean() < 25 < y[mask == 0].mean()
+    # default: central window on the 8-pixel grid, scaled to the frame
+    t2 = spatial_splice(a, b, tmp_path / "s2.mp4")
+    top, left, h, w = t2["box"]
+    assert top % 8 == 0 and left % 8 == 0 and 0 < h <= 48 and 0 < w <= 64
+    assert frame_types(tmp_path / "s2.mp4")[0] == "I"
+    with pytest.raises(ValueError, match="fit"):
+        spatial_splice(a, b, tmp_path / "s3.mp4", box=(90, 0, 20, 20))
