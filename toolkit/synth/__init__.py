@@ -32,6 +32,7 @@ __all__ = [
     "encode",
     "delta_to_quality",
     "quality_to_delta",
+    "remux",
     "double_encode",
     "temporal_splice",
     "spatial_splice",

@@ -296,3 +296,38 @@ def _rate(fps: float):
     from fractions import Fraction
 
     return Fraction(fps).limit_denominator(1001)
+
+
+def remux(src: str | os.PathLike, out: str | os.PathLike, max_frames: int | None = None) -> Path:
+    """Copy the first ``max_frames`` coded frames of ``src``'s video stream into ``out`` without re-encoding.
+
+    The bitstream is untouched (packets are copied), so the result keeps the
+    camera's own coding: a shorter, still single-encoded clip. The cut is made
+    before the key frame that follows ``max_frames`` packets in decode order,
+    so no frame loses its references.
+    """
+    from toolkit.video import open_video
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open_video(src) as (container, stream):
+        packets = []
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            if max_frames is not None and len(packets) >= max_frames and packet.is_keyframe:
+                break
+            packets.append(packet)
+        if max_frames is not None and len(packets) > max_frames:
+            # drop the tail after the last key frame that fits, to end on a whole GOP
+            keys = [k for k, p in enumerate(packets) if p.is_keyframe and k <= max_frames]
+            packets = packets[: keys[-1]] if keys and keys[-1] > 0 else packets
+        dst = av.open(str(out), mode="w")
+        try:
+            ostream = dst.add_stream_from_template(stream)
+            for packet in packets:
+                packet.stream = ostream
+                dst.mux(packet)
+        finally:
+            dst.close()
+    return out

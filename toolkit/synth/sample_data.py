@@ -3,7 +3,9 @@
 Run ``python -m toolkit.synth.sample_data [--out sample_data]``. Contents:
 
 * ``real/`` — unmodified copies of two real H.264 clips from
-  ``../shared/real_video`` (CC-BY 4.0, Intel Corporation; see ``real/ATTRIBUTION.md``);
+  ``../shared/real_video`` (CC-BY 4.0, Intel Corporation; see ``real/ATTRIBUTION.md``),
+  and the first 300 frames of ``one-by-one-person-detection.mp4`` remuxed
+  (packets copied, not re-encoded: the camera's GOP 10 with B-frames);
 * ``single/single_h264.mp4`` — a pristine photo sequence encoded once
   (H.264, QP 22, GOP 33);
 * ``double/double_mpeg2_h264.mp4`` — the same frames encoded with MPEG-2
@@ -26,11 +28,12 @@ import tempfile
 from pathlib import Path
 
 from toolkit._util import sha256_file
-from toolkit.synth.encode import encode
+from toolkit.synth.encode import encode, remux
 from toolkit.synth.forgeries import double_encode, load_frames, spatial_splice, temporal_splice
 from toolkit.synth.sources import photo_sequence, real_video_dir
 
 REAL_CLIPS = ("eat.mkv", "walk.mkv")
+REMUXED = "person_gop10_head300.mp4"
 SIZE = (288, 352)
 
 
@@ -48,6 +51,9 @@ def build(out: str | Path = "sample_data") -> dict:
             raise FileNotFoundError(f"real clip {src} is missing (set TOOLKIT_REAL_VIDEO)")
         shutil.copyfile(src, out / "real" / name)
         files[f"real/{name}"] = "real H.264 clip, unmodified copy (CC-BY 4.0, Intel)"
+    remux(real_src / "one-by-one-person-detection.mp4", out / "real" / REMUXED, max_frames=300)
+    files[f"real/{REMUXED}"] = ("first 300 frames of one-by-one-person-detection.mp4 (CC-BY 4.0, Intel), "
+                                "packets copied without re-encoding: camera GOP 10 with B-frames")
     for extra in ("ATTRIBUTION.md", "LICENSE-CC-BY-4.0.txt"):
         if (real_src / extra).is_file():
             shutil.copyfile(real_src / extra, out / "real" / extra)
