@@ -198,14 +198,12 @@ def _parse_block(rows: list[str], mb_width: int, mb_height: int, path) -> np.nda
         raise VideoReadError(
             f"{path}: FFmpeg printed {len(rows)} macroblock rows for a frame, expected {mb_height}")
     width = 3 * mb_width
-    out = np.empty((mb_height, mb_width), dtype=np.uint8)
-    for y, line in enumerate(rows):
-        cells = line.rstrip("\n")
-        if len(cells) < width + 1:
-            raise VideoReadError(f"{path}: unexpected macroblock row {line[:40]!r}")
-        cells = cells[len(cells) - width:]
-        out[y] = np.frombuffer(cells[0::3].encode("latin-1"), dtype=np.uint8)
-    return out
+    # each row is "<label> <3 chars per MB>\n": keep the last 3*mb_width characters before "\n"
+    text = "".join([line[-width - 1:-1] for line in rows])
+    if len(text) != width * mb_height or any(line[-1:] != "\n" for line in rows):
+        raise VideoReadError(f"{path}: unexpected macroblock rows, e.g. {rows[0][:40]!r}")
+    codes = np.frombuffer(text.encode("latin-1"), dtype=np.uint8)[0::3]
+    return codes.reshape(mb_height, mb_width)
 
 
 _ROW = re.compile(r" *\d+ \S")
