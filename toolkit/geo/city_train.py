@@ -251,9 +251,11 @@ CITY_CARD = """Siamese city verifier DEMO ({backbone} branches, {n_params} param
 concat 128 -> ReLU -> 64 -> ReLU -> 1 -> sigmoid). NOT a city verifier for real photographs.
 Data: {n_train} synthetic training images; each 'city' is one photo shipped by scikit-image/scikit-learn
 ({cities}); images are random crops of the left 60% of each photo.
-Training: python -m toolkit.geo.city_train, BCE, SGD lr 1e-2 momentum 0.9 wd 1e-4, {epochs} epochs x {ppe} balanced pairs (seed: 50 x 16,384), from scratch.
+Training: python -m toolkit.geo.city_train, BCE, SGD lr 1e-2 momentum 0.9 wd 1e-4,
+{epochs} epochs x {ppe} balanced pairs (seed: 50 x 16,384), from scratch.
 Held-out ({n_test} crops from the right 40% of each photo): pair accuracy {pair_acc:.3f}
-on {n_pairs} balanced pairs; verification (m={m} references, no country gate, unweighted) TP {tp:.3f}, FP {fp:.3f} (eqs. 8.3-8.4).
+on {n_pairs} balanced pairs; verification (m={m} references, no country gate, unweighted)
+TP {tp:.3f}, FP {fp:.3f} (eqs. 8.3-8.4).
 Meaning: whether two images come from the same demo photo. Use it only to exercise the pipeline."""
 
 

@@ -333,6 +333,7 @@ def make_demo_dataset(
     n_test: int = 15,
     seed: int = 0,
     size: tuple[int, int] = (240, 320),
+    photos: dict[str, str] | None = None,
 ) -> Path:
     """Write a small synthetic VIPPGeo-layout dataset (JPEGs + ``dataset.csv``) from shipped photos.
 
@@ -350,7 +351,7 @@ def make_demo_dataset(
     rng = np.random.default_rng(seed)
     rows = []
     h_out, w_out = size
-    for name, cc in DEMO_PHOTOS.items():
+    for name, cc in (photos or DEMO_PHOTOS).items():
         img = photo(name)
         H, W = img.shape[:2]
         cut = int(W * 0.6)
@@ -379,15 +380,17 @@ def make_demo_dataset(
 
 DEMO_CARD = """Country classifier DEMO ({arch}, {n_params} parameters, 61-way head). NOT a geolocation model.
 Data: {n_train} synthetic training images = random crops of {n_photos} photos shipped by
-scikit-image/scikit-learn (toolkit.geo.train.DEMO_PHOTOS), each photo given a stand-in country label ({mapping}). Only 'china' shows a
-place in that country; the other labels are arbitrary. The 53 other classes never appear in training.
+scikit-image/scikit-learn (toolkit.geo.train.DEMO_PHOTOS), each photo given a stand-in country label
+({mapping}). Only 'china' shows a place in that country; the other labels are arbitrary.
+The 53 other classes never appear in training.
 Training: python -m toolkit.geo.train (seed recipe: SGD lr 1e-2, momentum 0.9, wd 1e-4,
-1/sqrt(n) weighted loss, flip + >=2/3-area random crop), {epochs} epochs, batch {batch}, from scratch (no ImageNet weights offline).
+1/sqrt(n) weighted loss, flip + >=2/3-area random crop), {epochs} epochs, batch {batch},
+from scratch (no ImageNet weights offline).
 Held-out test: {n_test} crops from the right 40% of each photo (never seen in training), 5-crop mean fusion:
 top-1 {top1:.3f}, top-3 {top3:.3f}, balanced accuracy {bal:.3f} (chance among the 8 trained classes: 0.125).
 Meaning of its predictions: which of the 8 demo photos an image looks like. On real photographs
-its output says nothing about where they were taken. Use it to exercise the pipeline (5 crops, top-k, map, EXIF check) only;
-for real use obtain 'geo/vippgeo_resnet101' or train on VIPPGeo."""
+its output says nothing about where they were taken. Use it to exercise the pipeline
+(5 crops, top-k, map, EXIF check) only; for real use obtain 'geo/vippgeo_resnet101' or train on VIPPGeo."""
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -398,6 +401,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument(
         "--demo-data", help="generate the synthetic demo dataset into this folder and train on it"
     )
+    ap.add_argument("--demo-n-train", type=int, default=40, help="demo images per photo for training")
+    ap.add_argument("--demo-n-test", type=int, default=15, help="demo images per photo for testing")
     ap.add_argument("--arch", default="resnet101", choices=["resnet101", "resnet50", "resnet18", "tiny"])
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -421,7 +426,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(max(1, args.threads))
     if args.demo_data:
-        csv = make_demo_dataset(args.demo_data, seed=args.seed)
+        csv = make_demo_dataset(args.demo_data, args.demo_n_train, args.demo_n_test, seed=args.seed)
         items = read_dataset(csv)
     elif args.data:
         items = read_dataset(args.data, args.root)
