@@ -1,0 +1,548 @@
+"""VPF: double-encoding detection and first-GOP estimation from macroblock types.
+
+Method (seed 002; Vázquez-Padín et al., WIFS 2012, and the generalised G-VPF,
+IEEE TIFS 2020). When a frame that was an I-frame in the first encoding is
+re-encoded as a P- (or B-) frame, the encoder uses more intra macroblocks
+(I-MBs) and fewer skipped ones (S-MBs) in that frame than in its neighbours.
+With a fixed first GOP ``G1`` this "variation of prediction footprint" repeats
+at every multiple of ``G1``.
+
+Steps (all implemented here, on the counts of :func:`toolkit.video.macroblock_types`):
+
+1. I-MB and S-MB curves ``i(n)``, ``s(n)`` as fractions of the MBs of a frame;
+   frames that are I-frames of the current encoding take the previous frame's
+   value (the seed's plot convention; frame 0 takes the first non-I value).
+2. VPF signal: ``e(n) = |Δs(n) Δi(n)| + |Δs(n+1) Δi(n+1)|`` where ``n`` is a
+   strict local maximum of ``i`` and a strict local minimum of ``s`` (I-MBs
+   rise and S-MBs fall together), else 0. With B-frames in the current
+   encoding each frame is compared with its neighbours *of the same picture
+   type*, and a peak found on a P-frame is moved back into the run of
+   B-frames before it when one of them is predicted mostly backwards (the
+   first-encoding I-frame fell on that B-frame: it resembles the following
+   frames, which were predicted from it); this is G-VPF's shift correction
+   written with the forward/backward MB counts we have.
+3. Periodicity: for each candidate period ``c`` (``min_gop``..``N // min_periods``)
+   the signal is cut into rows of ``c`` frames; the fitness is the energy in
+   column 0 (frames 0, c, 2c, ...), minus a penalty ``penalty * max`` for every
+   observable multiple of ``c`` without a peak, minus the largest energy of
+   any other column (a periodic peak train at another phase is noise, not a
+   first GOP). Multiples of ``c`` that are I-frames now cannot show the
+   effect and are neither counted as missing nor as peaks.
+4. ``vpf_value`` = best fitness / max(e) (G-VPF's normalised fitness,
+   roughly "number of consistent periodic peaks minus the noise"). The video
+   is called double encoded when ``vpf_value > threshold``; the threshold is
+   calibrated on single-encoded videos (``python -m toolkit.vpf.calibrate``).
+
+Validity conditions (the seed's requirements) are checked and reported in
+``status`` / ``reason``: no predicted frames, too few frames for
+``min_periods`` periods of the smallest candidate, no candidate with enough
+observable periods, and the blind spot "a first GOP that is a multiple of the
+current GOP leaves no trace".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit._util import as_path
+from toolkit.video import gop_structure, macroblock_types
+
+__all__ = ["VPFResult", "analyze", "vpf_signal", "mb_curves", "periodicity",
+           "default_threshold", "THRESHOLD_FILE"]
+
+THRESHOLD_FILE = Path(__file__).with_name("threshold.json")
+
+STATUS_DETECTED = "double_encoded"
+STATUS_NOT_DETECTED = "not_detected"
+STATUS_INCONCLUSIVE = "inconclusive"
+
+
+def default_threshold() -> float:
+    """The calibrated threshold shipped in ``toolkit/vpf/threshold.json``.
+
+    >>> default_threshold() > 0  # doctest: +SKIP
+    True
+    """
+    if not THRESHOLD_FILE.exists():
+        raise FileNotFoundError(
+            f"{THRESHOLD_FILE} is missing: run `python -m toolkit.vpf.calibrate` to calibrate "
+            "the VPF threshold, or pass threshold= to analyze()")
+    return float(json.loads(THRESHOLD_FILE.read_text())["threshold"])
+
+
+def threshold_provenance() -> dict:
+    """Everything recorded with the shipped threshold (data, count, FPR, date, command)."""
+    return json.loads(THRESHOLD_FILE.read_text()) if THRESHOLD_FILE.exists() else {}
+
+
+# ---------------------------------------------------------------------------
+# signal processing (pure numpy; usable on any per-frame counts)
+# ---------------------------------------------------------------------------
+
+def mb_curves(types, intra, skip, mb_per_frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """I-MB and S-MB fractions per frame, current I-frames replaced by the previous value.
+
+    Parameters
+    ----------
+    types : sequence of 'I'/'P'/'B', length T (display order).
+    intra, skip : MB counts per frame, length T.
+    mb_per_frame : macroblocks in one frame.
+
+    Returns
+    -------
+    (i, s): float arrays of length T in [0, 1].
+
+    >>> i, s = mb_curves("IPP", [99, 3, 1], [0, 50, 60], 99)
+    >>> round(float(i[0]), 3), round(float(i[1]), 3)
+    (0.03, 0.03)
+    """
+    t = np.asarray(list(types))
+    i = np.asarray(intra, dtype=np.float64) / mb_per_frame
+    s = np.asarray(skip, dtype=np.float64) / mb_per_frame
+    is_i = t == "I"
+    if is_i.all():
+        return np.zeros_like(i), np.zeros_like(s)
+    first = int(np.flatnonzero(~is_i)[0])
+    i, s = i.copy(), s.copy()
+    for n in np.flatnonzero(is_i):
+        src = n - 1 if n > 0 else first  # earlier values are already replaced
+        i[n], s[n] = i[src], s[src]
+    return i, s
+
+
+def _neighbours(types: np.ndarray, same_type: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the previous / next frame to compare each frame with (-1: none)."""
+    n = len(types)
+    prev = np.arange(n) - 1
+    nxt = np.arange(n) + 1
+    nxt[-1] = -1
+    if not same_type:
+        return prev, nxt
+    prev = np.full(n, -1)
+    nxt = np.full(n, -1)
+    last: dict[str, int] = {}
+    # I-frames carry the previous frame's values, so they act as P-frames here
+    kind = np.where(types == "B", "B", "P")
+    for k in range(n):
+        prev[k] = last.get(kind[k], -1)
+        last[kind[k]] = k
+    last = {}
+    for k in range(n - 1, -1, -1):
+        nxt[k] = last.get(kind[k], -1)
+        last[kind[k]] = k
+    return prev, nxt
+
+
+def vpf_signal(types, i: np.ndarray, s: np.ndarray, fwd=None, bwd=None,
+               same_type: bool | None = None, shift_b: bool = True) -> np.ndarray:
+    """VPF signal e(n): energy of frames where I-MBs rise and S-MBs fall together.
+
+    Parameters
+    ----------
+    types : picture types ('I'/'P'/'B') per frame, display order, length T.
+    i, s : I-MB and S-MB curves from :func:`mb_curves` (fractions).
+    fwd, bwd : optional forward- and backward-predicted MB fractions per frame
+        (used only to place peaks inside runs of B-frames).
+    same_type : compare each frame with neighbours of its own picture type
+        (default: True when the stream has B-frames).
+    shift_b : move a P-frame peak back onto the B-frame where the first
+        encoding's I-frame most likely was.
+
+    Returns
+    -------
+    float array, length T, >= 0 (0 at current I-frames and at the ends).
+
+    >>> t = "IPPPPPP"
+    >>> e = vpf_signal(t, np.array([.1, .1, .1, .5, .1, .1, .1]), np.array([.5, .5, .5, .1, .5, .5, .5]))
+    >>> int(np.argmax(e)), round(float(e.max()), 2)
+    (3, 0.32)
+    """
+    t = np.asarray(list(types))
+    n = len(t)
+    e = np.zeros(n)
+    if n < 3:
+        return e
+    if same_type is None:
+        same_type = bool((t == "B").any())
+    prev, nxt = _neighbours(t, same_type)
+    for k in range(n):
+        if t[k] == "I":
+            continue
+        a, b = prev[k], nxt[k]
+        if a < 0 or b < 0:
+            continue
+        if i[k] > i[a] and i[k] > i[b] and s[k] < s[a] and s[k] < s[b]:
+            e[k] = abs((s[k] - s[a]) * (i[k] - i[a])) + abs((s[b] - s[k]) * (i[b] - i[k]))
+    if shift_b and fwd is not None and bwd is not None and (t == "B").any():
+        fwd = np.asarray(fwd, dtype=np.float64)
+        bwd = np.asarray(bwd, dtype=np.float64)
+        for k in np.flatnonzero((e > 0) & (t != "B")):
+            run = []
+            j = k - 1
+            while j >= 0 and t[j] == "B":
+                run.append(j)
+                j -= 1
+            run = run[::-1]
+            back = [j for j in run if bwd[j] > fwd[j]]
+            if back:  # first B-frame that leans on the following frames
+                target = back[0]
+                e[target] = max(e[target], e[k])
+                e[k] = 0.0
+    return e
+
+
+def periodicity(e: np.ndarray, candidates, *, blocked=None, penalty: float = 0.12,
+                min_periods: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Fitness of each candidate period of the VPF signal ``e`` (phase 0).
+
+    Parameters
+    ----------
+    e : VPF signal, length T.
+    candidates : candidate periods (frames).
+    blocked : bool array, length T: frames that cannot show the effect (I-frames
+        now); they count neither as peaks nor as missing peaks.
+    penalty : fraction of the largest column-0 peak subtracted per missing peak.
+    min_periods : candidates with fewer observable multiples get -inf.
+
+    Returns
+    -------
+    (fitness, observable): float array (normalised by ``max(e)``) and the
+    number of observable multiples of each candidate (frames c, 2c, ...).
+
+    >>> e = np.zeros(100); e[[20, 40, 60, 80]] = 1.0
+    >>> f, _ = periodicity(e, [10, 20, 30])
+    >>> [round(float(x), 2) for x in f]
+    [3.4, 4.0, -1.24]
+    """
+    e = np.asarray(e, dtype=np.float64)
+    n = len(e)
+    blocked = np.zeros(n, bool) if blocked is None else np.asarray(blocked, bool)
+    emax = float(e.max()) if n else 0.0
+    cands = np.asarray(list(candidates), dtype=int)
+    fit = np.full(len(cands), -np.inf)
+    obs = np.zeros(len(cands), dtype=int)
+    if emax <= 0:
+        return np.where(cands > 0, 0.0, -np.inf), obs
+    for k, c in enumerate(cands):
+        rows = n // c
+        if rows < 1:
+            continue
+        x = e[: rows * c].reshape(rows, c)
+        pos = np.arange(c, n, c)  # frame 0 is always an I-frame: multiples c, 2c, ... < T
+        col0 = e[pos]
+        ok = ~blocked[pos]
+        obs[k] = int(ok.sum())
+        if obs[k] < min_periods:
+            continue
+        peaks = col0[ok]
+        missing = int((peaks == 0).sum())
+        noise = x[:, 1:].sum(axis=0).max() if c > 1 else 0.0
+        fit[k] = (peaks.sum() - penalty * peaks.max() * missing - noise) / emax
+    return fit, obs
+
+
+# ---------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VPFResult:
+    """Result of :func:`analyze` (frozen).
+
+    Attributes
+    ----------
+    double_encoded : True / False, or None when ``status == "inconclusive"``.
+    vpf_value : normalised periodicity fitness of the best candidate (unitless).
+    threshold : value ``vpf_value`` was compared with (``>`` means detected).
+    previous_gop : estimated GOP of the first encoding (frames), None if not detected.
+    status : "double_encoded", "not_detected" or "inconclusive"; ``reason`` says why.
+    frame_types, intra, skip : per-frame picture types and raw MB counts (length T).
+    i_curve, s_curve : I-MB and S-MB fractions, current I-frames replaced.
+    signal : VPF signal e(n), length T.
+    candidates, fitness : candidate periods and their normalised fitness.
+    current_gop : the current (last) encoding's GOP if fixed, else None.
+    sha256, path, codec, mb_per_frame, params.
+    """
+
+    path: str
+    sha256: str
+    codec: str
+    mb_per_frame: int
+    frame_types: tuple
+    intra: np.ndarray
+    skip: np.ndarray
+    i_curve: np.ndarray
+    s_curve: np.ndarray
+    signal: np.ndarray
+    candidates: np.ndarray
+    fitness: np.ndarray
+    vpf_value: float
+    threshold: float
+    best_gop: int | None
+    current_gop: int | None
+    status: str
+    reason: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def double_encoded(self) -> bool | None:
+        """True/False from ``vpf_value > threshold``; None when inconclusive."""
+        if self.status == STATUS_INCONCLUSIVE:
+            return None
+        return bool(self.vpf_value > self.threshold)
+
+    @property
+    def previous_gop(self) -> int | None:
+        """Estimated first-encoding GOP (frames) when double encoding is detected."""
+        return self.best_gop if self.double_encoded else None
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.frame_types)
+
+    def with_threshold(self, threshold: float) -> VPFResult:
+        """The same analysis decided with another threshold (no re-decoding).
+
+        >>> r2 = r.with_threshold(10.0)  # doctest: +SKIP
+        """
+        if not np.isfinite(threshold):
+            raise ValueError("threshold must be a finite number")
+        status, reason = _decide(self.status, self.reason, self.vpf_value, threshold,
+                                 self.best_gop, self.current_gop)
+        params = dict(self.params, threshold=float(threshold))
+        return _replace(self, threshold=float(threshold), status=status, reason=reason,
+                        params=params)
+
+    def table(self) -> pd.DataFrame:
+        """The seed's output table: detected, VPF value, threshold, previous GOP (+ status)."""
+        de = self.double_encoded
+        rows = [
+            ("Double encoding detected", "inconclusive" if de is None else ("Yes" if de else "No")),
+            ("Value of VPF", round(float(self.vpf_value), 4)),
+            ("Threshold", round(float(self.threshold), 4)),
+            ("Estimated previous GOP size", self.previous_gop if self.previous_gop else "-"),
+            ("Status", self.status),
+            ("Reason", self.reason),
+            ("Current GOP", self.current_gop if self.current_gop else "variable"),
+            ("Frames analysed", self.n_frames),
+        ]
+        return pd.DataFrame(rows, columns=["field", "value"]).set_index("field")
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path, "sha256": self.sha256, "codec": self.codec,
+            "double_encoded": self.double_encoded, "vpf_value": float(self.vpf_value),
+            "threshold": float(self.threshold), "previous_gop": self.previous_gop,
+            "best_gop": self.best_gop, "current_gop": self.current_gop,
+            "status": self.status, "reason": self.reason, "mb_per_frame": self.mb_per_frame,
+            "frame_types": "".join(self.frame_types),
+            "intra": self.intra.tolist(), "skip": self.skip.tolist(),
+            "signal": self.signal.tolist(),
+            "candidates": self.candidates.tolist(),
+            "fitness": [None if not np.isfinite(f) else float(f) for f in self.fitness],
+            "params": dict(self.params),
+        }
+
+    def __repr__(self) -> str:
+        return (f"VPFResult({os.path.basename(self.path)!r}, status={self.status!r}, "
+                f"vpf_value={self.vpf_value:.3f}, threshold={self.threshold:.3f}, "
+                f"previous_gop={self.previous_gop})")
+
+    def plot(self, frame_range: tuple[int, int] | None = None, show_signal: bool = True):
+        """Plotly figure: I-MB and S-MB curves (and the VPF signal) over frames.
+
+        Current I-frames are marked with grey dotted lines; multiples of the
+        estimated previous GOP with dashed orange lines. ``frame_range=(a, b)``
+        zooms the x axis.
+        """
+        from plotly.subplots import make_subplots
+
+        x = np.arange(self.n_frames)
+        rows = 2 if show_signal else 1
+        fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                            row_heights=[0.6, 0.4] if show_signal else [1.0])
+        fig.add_scatter(x=x, y=self.i_curve, mode="lines", name="I-MBs (fraction)",
+                        line=dict(color="#d62728"), row=1, col=1)
+        fig.add_scatter(x=x, y=self.s_curve, mode="lines", name="S-MBs (fraction)",
+                        line=dict(color="#2ca02c"), row=1, col=1)
+        if show_signal:
+            fig.add_bar(x=x, y=self.signal, name="VPF signal", marker_color="#444", row=2, col=1)
+        t = np.asarray(self.frame_types)
+        for k in np.flatnonzero(t == "I"):
+            fig.add_vline(x=int(k), line=dict(color="grey", dash="dot", width=1))
+        gop = self.previous_gop
+        if gop:
+            for k in range(gop, self.n_frames, gop):
+                fig.add_vline(x=k, line=dict(color="#ff7f0e", dash="dash", width=1))
+        title = (f"VPF — {os.path.basename(self.path)}: "
+                 + ("inconclusive" if self.double_encoded is None else
+                    f"double encoded, previous GOP {gop}" if self.double_encoded else
+                    "no double encoding detected")
+                 + f" (VPF {self.vpf_value:.2f} vs threshold {self.threshold:.2f})")
+        fig.update_layout(title=title, height=480 if show_signal else 360,
+                          legend=dict(orientation="h", y=-0.15))
+        fig.update_yaxes(title_text="fraction of MBs", row=1, col=1)
+        if show_signal:
+            fig.update_yaxes(title_text="e(n)", row=2, col=1)
+        fig.update_xaxes(title_text="frame (display order)", row=rows, col=1)
+        if frame_range is not None:
+            fig.update_xaxes(range=[frame_range[0] - 0.5, frame_range[1] + 0.5])
+        return fig
+
+
+def _replace(r: VPFResult, **changes) -> VPFResult:
+    from dataclasses import replace
+
+    return replace(r, **changes)
+
+
+def _blind_spot(current_gop: int | None) -> str:
+    if not current_gop:
+        return ""
+    return (f" A first encoding whose GOP equals or is a multiple of the current GOP "
+            f"({current_gop}) leaves no VPF and cannot be detected.")
+
+
+def _decide(status, reason, value, threshold, best_gop, current_gop) -> tuple[str, str]:
+    if status == STATUS_INCONCLUSIVE:
+        return status, reason
+    if value > threshold:
+        return STATUS_DETECTED, (
+            f"periodic VPF peaks every {best_gop} frames: VPF value {value:.3f} > "
+            f"threshold {threshold:.3f}")
+    return STATUS_NOT_DETECTED, (
+        f"no periodic VPF: VPF value {value:.3f} <= threshold {threshold:.3f} "
+        f"(best candidate period {best_gop})." + _blind_spot(current_gop))
+
+
+# ---------------------------------------------------------------------------
+# analysis
+# ---------------------------------------------------------------------------
+
+def analyze(
+    path: str | os.PathLike,
+    *,
+    threshold: float | None = None,
+    min_gop: int = 6,
+    max_gop: int | None = None,
+    min_periods: int = 3,
+    penalty: float = 0.12,
+    same_type: bool | None = None,
+    shift_b: bool = True,
+    workers: int | None = None,
+    progress: bool = False,
+) -> VPFResult:
+    """Detect double encoding and estimate the first encoding's GOP with the VPF.
+
+    Parameters
+    ----------
+    path : H.264, MPEG-2 or MPEG-4 Part 2 video file.
+    threshold : decision threshold on ``vpf_value`` (default: the calibrated
+        value in ``toolkit/vpf/threshold.json``, 3% FPR on single-encoded videos).
+    min_gop : smallest candidate first GOP (frames; G-VPF also ignores GOPs <= 5).
+    max_gop : largest candidate (default ``T // min_periods``).
+    min_periods : observable periods a candidate needs (fewer: not considered;
+        no candidate left: "inconclusive").
+    penalty : per-missing-peak penalty, fraction of the largest peak.
+    same_type : compare frames with neighbours of the same picture type
+        (default: when the stream has B-frames).
+    shift_b : G-VPF-style peak placement inside B-frame runs.
+    workers, progress : passed to :func:`toolkit.video.macroblock_types`.
+
+    Returns
+    -------
+    VPFResult with ``double_encoded``, ``vpf_value``, ``threshold``,
+    ``previous_gop``, ``status``, ``reason``, ``sha256``, curves and signal.
+
+    Raises
+    ------
+    FileNotFoundError, toolkit.video.VideoReadError (corrupt/undecodable file),
+    toolkit.video.UnsupportedCodecError (HEVC, VP9, ...), ValueError (bad settings).
+
+    >>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")  # doctest: +SKIP
+    >>> r.double_encoded, r.previous_gop                          # doctest: +SKIP
+    (True, 12)
+    """
+    p = as_path(path)
+    if min_gop < 2:
+        raise ValueError("min_gop must be at least 2 frames")
+    if min_periods < 2:
+        raise ValueError("min_periods must be at least 2")
+    if not 0 <= penalty <= 10:
+        raise ValueError("penalty must be between 0 and 10")
+    if max_gop is not None and max_gop < min_gop:
+        raise ValueError("max_gop must be >= min_gop")
+    thr = default_threshold() if threshold is None else float(threshold)
+    if not math.isfinite(thr):
+        raise ValueError("threshold must be a finite number")
+
+    mb = macroblock_types(p, with_map=True, progress=progress, workers=workers)
+    counts = mb.counts
+    types = np.asarray(counts["frame_type"].tolist())
+    n = len(types)
+    mbn = mb.mb_per_frame
+    intra = counts["intra"].to_numpy()
+    skip = counts["skip"].to_numpy()
+    sym = mb.symbols.reshape(n, -1)
+    fwd = (sym == ord(">")).sum(axis=1) / mbn
+    bwd = (sym == ord("<")).sum(axis=1) / mbn
+    has_b = bool((types == "B").any())
+    same = has_b if same_type is None else bool(same_type)
+
+    gs = gop_structure(list(types))
+    sizes = [int(g) for g in gs.gop_sizes]
+    full = sizes[:-1] if len(sizes) > 1 else []  # the last GOP may be cut short
+    current_gop = full[0] if full and all(g == full[0] for g in full) else None
+
+    params = dict(threshold=thr, min_gop=min_gop, max_gop=max_gop, min_periods=min_periods,
+                  penalty=penalty, same_type=same, shift_b=shift_b, workers=workers,
+                  threshold_source="argument" if threshold is not None else str(THRESHOLD_FILE.name),
+                  mb_params=dict(mb.params), complete=mb.complete, decode_error=mb.error)
+
+    i_curve, s_curve = mb_curves(types, intra, skip, mbn)
+    signal = vpf_signal(types, i_curve, s_curve, fwd, bwd, same_type=same, shift_b=shift_b)
+    hi = n // min_periods if max_gop is None else min(max_gop, n // min_periods)
+    candidates = np.arange(min_gop, hi + 1) if hi >= min_gop else np.arange(0)
+    blocked = types == "I"
+    blocked[-1] = True  # the last frame has no successor to compare with
+    fitness, observable = periodicity(signal, candidates, blocked=blocked, penalty=penalty,
+                                      min_periods=min_periods)
+
+    def result(status, reason, value=0.0, best=None):
+        return VPFResult(
+            path=str(p), sha256=mb.sha256, codec=mb.codec, mb_per_frame=mbn,
+            frame_types=tuple(types.tolist()), intra=intra, skip=skip, i_curve=i_curve,
+            s_curve=s_curve, signal=signal, candidates=candidates, fitness=fitness,
+            vpf_value=float(value), threshold=thr, best_gop=best, current_gop=current_gop,
+            status=status, reason=reason, params=params)
+
+    if not (types != "I").any():
+        return result(STATUS_INCONCLUSIVE,
+                      "all frames are intra-coded (I-frames only): there are no P- or B-frames "
+                      "whose macroblock types could show a VPF")
+    if n < min_periods * min_gop + 1:
+        return result(STATUS_INCONCLUSIVE,
+                      f"video too short: {n} frames, but {min_periods} periods of the smallest "
+                      f"candidate GOP ({min_gop}) need {min_periods * min_gop + 1}")
+    valid = np.isfinite(fitness)
+    if not valid.any():
+        return result(STATUS_INCONCLUSIVE,
+                      f"no candidate GOP between {min_gop} and {hi} has {min_periods} multiples "
+                      "that are not I-frames of the current encoding (video too short, or the "
+                      "current GOP hides them)")
+    if signal.max() <= 0:
+        return result(STATUS_NOT_DETECTED,
+                      "no frame shows the VPF (I-MBs rising while S-MBs fall)."
+                      + _blind_spot(current_gop))
+    k = int(np.argmax(np.where(valid, fitness, -np.inf)))
+    best = int(candidates[k])
+    value = float(fitness[k])
+    status, reason = _decide(None, "", value, thr, best, current_gop)
+    return result(status, reason, value, best)
