@@ -32,7 +32,9 @@ def _crops_figure(crops: list[np.ndarray], crop_probs: np.ndarray, class_names: 
         fig.add_trace(go.Image(z=c, name=country.CROP_NAMES[i]), row=1, col=i + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10), title="5 crops (224 x 224) after resize to 256")
+    fig.update_layout(
+        height=260, margin=dict(l=10, r=10, t=40, b=10), title="5 crops (224 x 224) after resize to 256"
+    )
     for a in fig.layout.annotations:
         a.font.size = 10
     return fig
@@ -54,8 +56,15 @@ class CountryTopKExplorer(W.VBox):
     Outputs: ``prediction``, ``table``, ``bar_figure``, ``crops_figure``, ``map``, ``verdict``.
     """
 
-    def __init__(self, images: dict | None = None, image=None, model=None, k: int = 5, claimed: str = "",
-                 tiles: str | None = None):
+    def __init__(
+        self,
+        images: dict | None = None,
+        image=None,
+        model=None,
+        k: int = 5,
+        claimed: str = "",
+        tiles: str | None = None,
+    ):
         self.images = dict(images or {})
         if image is not None:
             self.images = {"image": image, **self.images}
@@ -68,7 +77,9 @@ class CountryTopKExplorer(W.VBox):
         self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload")
         self.k_slider = W.IntSlider(value=int(k), min=1, max=10, description="top-k")
         self.fusion = W.Dropdown(options=list(country.FUSIONS), value="mean", description="fusion")
-        self.claim = W.Text(value=claimed, description="claimed", placeholder="lat, lon  or  country (e.g. IT)")
+        self.claim = W.Text(
+            value=claimed, description="claimed", placeholder="lat, lon  or  country (e.g. IT)"
+        )
         self.status = W.HTML()
         self.crops_out = W.Output()
         self.bar_out = W.Output()
@@ -80,13 +91,16 @@ class CountryTopKExplorer(W.VBox):
         self.crops_figure = None
         self.map = None
         self.verdict = None
-        super().__init__([
-            W.HBox([self.picker, self.upload]),
-            W.HBox([self.k_slider, self.fusion, self.claim]),
-            self.status, self.crops_out,
-            W.HBox([self.table_html, self.bar_out]),
-            self.map_html,
-        ])
+        super().__init__(
+            [
+                W.HBox([self.picker, self.upload]),
+                W.HBox([self.k_slider, self.fusion, self.claim]),
+                self.status,
+                self.crops_out,
+                W.HBox([self.table_html, self.bar_out]),
+                self.map_html,
+            ]
+        )
         self.picker.observe(lambda _: self._analyze(), names="value")
         self.fusion.observe(lambda _: self._analyze(), names="value")
         self.k_slider.observe(lambda _: self._render(), names="value")
@@ -116,7 +130,9 @@ class CountryTopKExplorer(W.VBox):
             img = self._current()
             self.prediction = country.analyze(img, self.model, fusion=self.fusion.value)
             crops = country.five_crops(img)
-            self.crops_figure = _crops_figure(crops, self.prediction.crop_probabilities, self.prediction.class_names)
+            self.crops_figure = _crops_figure(
+                crops, self.prediction.crop_probabilities, self.prediction.class_names
+            )
             self.status.value = ""
         except (ValueError, FileNotFoundError) as exc:
             self.prediction = None
@@ -138,7 +154,9 @@ class CountryTopKExplorer(W.VBox):
                     pass
             return text
         img = self._current()
-        return maps.claim_from_exif(img) if isinstance(img, (str, bytes)) or hasattr(img, "__fspath__") else None
+        return (
+            maps.claim_from_exif(img) if isinstance(img, (str, bytes)) or hasattr(img, "__fspath__") else None
+        )
 
     def _render(self):
         if self.prediction is None:
@@ -163,7 +181,9 @@ class CountryTopKExplorer(W.VBox):
             self.status.value = f"<span style='color:#b00'>claimed location: {exc}</span>"
         if self.verdict:
             ok = "consistent" if self.verdict["consistent"] else "NOT consistent"
-            self.status.value += (f"<b>Claim {self.verdict['claimed_country']} (class {self.verdict['claimed_class']},"
-                                  f" rank {self.verdict['rank']}): {ok} with the top-{k}</b>")
+            self.status.value += (
+                f"<b>Claim {self.verdict['claimed_country']} (class {self.verdict['claimed_class']},"
+                f" rank {self.verdict['rank']}): {ok} with the top-{k}</b>"
+            )
         buf = io.StringIO(self.map._repr_html_())
         self.map_html.value = buf.getvalue()

@@ -74,3 +74,11 @@ def test_wrong_checkpoint_kind(tmp_path):
     torch.save({"hello": 1}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not a country-classifier"):
         country.load_model(tmp_path / "x.pt")
+
+
+def test_pretrained_auto_falls_back_without_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_CACHE", str(tmp_path))
+    m = country.build_model("resnet18", pretrained="auto")
+    assert m.meta["pretrained"] is False
+    with pytest.raises(ValueError, match="pretrained"):
+        country.build_model("resnet18", pretrained="maybe")

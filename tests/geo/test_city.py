@@ -98,10 +98,14 @@ def test_verify_pipeline(tiny_siamese, tiny_country_model, rgb_image):
     from toolkit.geo import groups
 
     cc = groups.class_members()[last][0]
-    r2 = city.verify(rgb_image, refs, model=tiny_siamese, claimed_country=cc, country_model=tiny_country_model)
+    r2 = city.verify(
+        rgb_image, refs, model=tiny_siamese, claimed_country=cc, country_model=tiny_country_model
+    )
     assert r2.stage == "country_gate" and not r2.verified and r2.p_different.size == 0
     cc1 = groups.class_members()[pred.topk(1)[0]][0]
-    r3 = city.verify(rgb_image, refs, model=tiny_siamese, claimed_country=cc1, country_model=tiny_country_model)
+    r3 = city.verify(
+        rgb_image, refs, model=tiny_siamese, claimed_country=cc1, country_model=tiny_country_model
+    )
     assert r3.stage == "siamese" and r3.gate["passed"]
     with pytest.raises(ValueError, match="reference"):
         city.verify(rgb_image, [], model=tiny_siamese)
@@ -121,12 +125,34 @@ def test_siamese_training_resumes(tmp_path):
 
             Image.fromarray(a).save(f)
             imgs.append({"path": str(f), "label": k})
-    full, h_full = train_siamese(imgs, backbone="tiny", epochs=2, pairs_per_epoch=8, batch_size=4,
-                                 progress=False, checkpoint=tmp_path / "f.pt")
-    train_siamese(imgs, backbone="tiny", epochs=1, pairs_per_epoch=8, batch_size=4, progress=False,
-                  checkpoint=tmp_path / "p.pt")
-    part, h = train_siamese(imgs, backbone="tiny", epochs=2, pairs_per_epoch=8, batch_size=4, progress=False,
-                            checkpoint=tmp_path / "p.pt", resume=True)
+    full, h_full = train_siamese(
+        imgs,
+        backbone="tiny",
+        epochs=2,
+        pairs_per_epoch=8,
+        batch_size=4,
+        progress=False,
+        checkpoint=tmp_path / "f.pt",
+    )
+    train_siamese(
+        imgs,
+        backbone="tiny",
+        epochs=1,
+        pairs_per_epoch=8,
+        batch_size=4,
+        progress=False,
+        checkpoint=tmp_path / "p.pt",
+    )
+    part, h = train_siamese(
+        imgs,
+        backbone="tiny",
+        epochs=2,
+        pairs_per_epoch=8,
+        batch_size=4,
+        progress=False,
+        checkpoint=tmp_path / "p.pt",
+        resume=True,
+    )
     assert [x["epoch"] for x in h] == [1, 2]
     for a, b in zip(full.state_dict().values(), part.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b)

@@ -11,7 +11,12 @@ def test_crop_geometry_hand_computed():
     assert country.resize_shorter(img).shape == (256, 534, 3)
     assert country.resize_shorter(np.zeros((1200, 575, 3), np.uint8)).shape == (534, 256, 3)
     assert country.crop_boxes(256, 534) == [
-        (0, 0, 224, 224), (0, 310, 224, 224), (32, 0, 224, 224), (32, 310, 224, 224), (16, 155, 224, 224)]
+        (0, 0, 224, 224),
+        (0, 310, 224, 224),
+        (32, 0, 224, 224),
+        (32, 310, 224, 224),
+        (16, 155, 224, 224),
+    ]
     with pytest.raises(ValueError):
         country.crop_boxes(200, 300)
 
@@ -50,16 +55,20 @@ def test_weighted_loss_hand_computed():
     assert float(m) == pytest.approx(0.3 * np.log(2))
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
     expect = 0.5 * np.log(1 + np.exp(-2.0)) + 0.1 * np.log(1 + np.exp(-1.0))
-    assert float(country.weighted_cross_entropy(logits, y, [4, 100], "sum")) == pytest.approx(expect, rel=1e-6)
+    assert float(country.weighted_cross_entropy(logits, y, [4, 100], "sum")) == pytest.approx(
+        expect, rel=1e-6
+    )
 
 
 def test_topk_and_balanced_accuracy_hand_computed():
-    probs = np.array([
-        [0.5, 0.3, 0.2, 0.0],   # label 0: top1 ok
-        [0.5, 0.3, 0.2, 0.0],   # label 1: top2
-        [0.1, 0.2, 0.3, 0.4],   # label 2: top2
-        [0.1, 0.2, 0.3, 0.4],   # label 0: top4 only
-    ])
+    probs = np.array(
+        [
+            [0.5, 0.3, 0.2, 0.0],  # label 0: top1 ok
+            [0.5, 0.3, 0.2, 0.0],  # label 1: top2
+            [0.1, 0.2, 0.3, 0.4],  # label 2: top2
+            [0.1, 0.2, 0.3, 0.4],  # label 0: top4 only
+        ]
+    )
     labels = [0, 1, 2, 0]
     r = country.evaluate(labels, probs, ks=(1, 2, 3))
     assert r["top1"] == pytest.approx(0.25)

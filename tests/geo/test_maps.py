@@ -18,8 +18,6 @@ def pred():
 
 def _geojson_features(html: str):
     feats = []
-    for m in re.finditer(r'"type": ?"FeatureCollection", ?"features": ?(\[.*?\])\s*[,}]\s*\)?', html, re.S):
-        pass
     # folium embeds each GeoJson layer as a JSON object; pull every Feature's properties
     for m in re.finditer(r'"properties": ?(\{[^{}]*\})', html):
         try:
@@ -31,8 +29,9 @@ def _geojson_features(html: str):
 
 def test_map_fills_topk_countries_offline(tmp_path, pred):
     m = maps.topk_map(pred, k=3)
-    expected = set(groups.class_members()["Italy"] + groups.class_members()["France"]
-                   + groups.class_members()["Spain"])
+    expected = set(
+        groups.class_members()["Italy"] + groups.class_members()["France"] + groups.class_members()["Spain"]
+    )
     assert set(m.geo_filled) == expected
     assert m.geo_filled["VA"]["class"] == "Italy" and m.geo_filled["VA"]["rank"] == 1
     out = tmp_path / "map.html"
@@ -76,8 +75,12 @@ def test_claimed_location_verdict(pred):
 def _jpeg_with_gps(path, lat, lon):
     img = Image.fromarray(np.zeros((64, 64, 3), np.uint8))
     exif = Image.Exif()
-    gps = {1: "N" if lat >= 0 else "S", 2: (abs(int(lat)), int(abs(lat) % 1 * 60), 0.0),
-           3: "E" if lon >= 0 else "W", 4: (abs(int(lon)), int(abs(lon) % 1 * 60), 0.0)}
+    gps = {
+        1: "N" if lat >= 0 else "S",
+        2: (abs(int(lat)), int(abs(lat) % 1 * 60), 0.0),
+        3: "E" if lon >= 0 else "W",
+        4: (abs(int(lon)), int(abs(lon) % 1 * 60), 0.0),
+    }
     exif[0x8825] = gps
     img.save(path, exif=exif)
 

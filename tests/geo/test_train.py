@@ -21,7 +21,8 @@ def test_read_dataset_layouts(tmp_path, demo_set):
     # GPS columns are mapped to a country offline
     img = demo_set[0]["path"]
     pd.DataFrame({"IMG_ID": [img, img], "LAT": [41.9029, 35.68], "LON": [12.4534, 139.69]}).to_csv(
-        tmp_path / "gps.csv", index=False)
+        tmp_path / "gps.csv", index=False
+    )
     items = train.read_dataset(tmp_path / "gps.csv")
     assert [it["country"] for it in items] == ["VA", "JP"]
     assert items[0]["label"] == italy
@@ -57,13 +58,15 @@ def test_training_learns_on_held_out_images(demo_set):
 
 def test_resume_equals_uninterrupted_run(tmp_path, demo_set):
     tr = [it for it in demo_set if it["split"] == "train"][::4]
-    m2, h2 = train.train(tr, arch="tiny", epochs=2, batch_size=8, progress=False,
-                         checkpoint=tmp_path / "full.pt")
+    m2, h2 = train.train(
+        tr, arch="tiny", epochs=2, batch_size=8, progress=False, checkpoint=tmp_path / "full.pt"
+    )
     train.train(tr, arch="tiny", epochs=1, batch_size=8, progress=False, checkpoint=tmp_path / "part.pt")
     ck = torch.load(tmp_path / "part.pt", weights_only=False)
     assert ck["epoch"] == 1 and "optimizer" in ck
-    m1, h1 = train.train(tr, arch="tiny", epochs=2, batch_size=8, progress=False,
-                         checkpoint=tmp_path / "part.pt", resume=True)
+    m1, h1 = train.train(
+        tr, arch="tiny", epochs=2, batch_size=8, progress=False, checkpoint=tmp_path / "part.pt", resume=True
+    )
     assert [h["epoch"] for h in h1] == [1, 2]
     assert h1[1]["train_loss"] == pytest.approx(h2[1]["train_loss"], rel=1e-5)
     for (k, a), b in zip(m1.state_dict().items(), m2.state_dict().values(), strict=True):
@@ -71,13 +74,32 @@ def test_resume_equals_uninterrupted_run(tmp_path, demo_set):
     # the checkpoint loads as a model
     assert country.load_model(tmp_path / "part.pt").arch == "tiny"
     with pytest.raises(ValueError, match="arch"):
-        train.train(tr, arch="resnet18", epochs=3, checkpoint=tmp_path / "part.pt", resume=True, progress=False)
+        train.train(
+            tr, arch="resnet18", epochs=3, checkpoint=tmp_path / "part.pt", resume=True, progress=False
+        )
 
 
 def test_cli_trains_and_writes_results(tmp_path):
-    res = train.main(["--demo-data", str(tmp_path / "d"), "--arch", "tiny", "--epochs", "1", "--batch-size", "16",
-                      "--out", str(tmp_path / "ck.pt"), "--results", str(tmp_path / "r.json"),
-                      "--demo-n-train", "4", "--demo-n-test", "2"])
+    res = train.main(
+        [
+            "--demo-data",
+            str(tmp_path / "d"),
+            "--arch",
+            "tiny",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--out",
+            str(tmp_path / "ck.pt"),
+            "--results",
+            str(tmp_path / "r.json"),
+            "--demo-n-train",
+            "4",
+            "--demo-n-test",
+            "2",
+        ]
+    )
     assert (tmp_path / "ck.pt").is_file() and (tmp_path / "r.json").is_file()
     assert set(res["fusions"]) == {"mean", "max", *country.CROP_NAMES}
     assert res["n_train"] == 4 * len(train.DEMO_PHOTOS)

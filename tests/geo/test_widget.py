@@ -38,9 +38,23 @@ def test_widget_upload_and_bad_file(tiny_country_model, rgb_image, tmp_path):
     w = CountryTopKExplorer(image=rgb_image, model=tiny_country_model)
     buf = io.BytesIO()
     Image.fromarray(rgb_image[:200, :260]).save(buf, format="PNG")
-    w.upload.value = ({"name": "up.png", "type": "image/png", "size": len(buf.getvalue()),
-                       "content": memoryview(buf.getvalue()), "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    w.upload.value = (
+        {
+            "name": "up.png",
+            "type": "image/png",
+            "size": len(buf.getvalue()),
+            "content": memoryview(buf.getvalue()),
+            "last_modified": datetime.datetime.now(datetime.UTC),
+        },
+    )
     assert w.picker.value == "up.png" and w.prediction is not None
-    w.upload.value = ({"name": "bad.png", "type": "image/png", "size": 3, "content": memoryview(b"abc"),
-                       "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    w.upload.value = (
+        {
+            "name": "bad.png",
+            "type": "image/png",
+            "size": 3,
+            "content": memoryview(b"abc"),
+            "last_modified": datetime.datetime.now(datetime.UTC),
+        },
+    )
     assert w.prediction is None and "not an image" in w.status.value

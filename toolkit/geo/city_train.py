@@ -82,6 +82,7 @@ def train_siamese(
     weight_decay: float = 1e-4,
     pretrained: bool = False,
     top2=None,
+    init_from=None,
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     seed: int = 0,
@@ -91,7 +92,9 @@ def train_siamese(
     """Train (or resume) a :class:`SiameseNet` with BCE on freshly sampled pairs each epoch.
 
     ``top2``: optional N x 2 predicted country classes per item for the seed's
-    country-plausible negatives. Returns (net, history).
+    country-plausible negatives. ``init_from``: a 'tiny' country classifier (model or
+    checkpoint) whose backbone initialises the branches (the CPU demo's stand-in for
+    the seed's ImageNet start). Returns (net, history).
     """
     import torch
     import torch.nn.functional as F
@@ -102,7 +105,16 @@ def train_siamese(
     if epochs < 1 or pairs_per_epoch < 2:
         raise ValueError("epochs must be >= 1 and pairs_per_epoch >= 2")
     dev = resolve_device(device)
-    net = build_siamese(backbone, pretrained=pretrained, seed=seed).to(dev)
+    net = build_siamese(backbone, pretrained=pretrained, seed=seed)
+    if init_from is not None:
+        from toolkit.geo.country import load_model
+
+        cm = load_model(init_from, device="cpu") if isinstance(init_from, (str, os.PathLike)) else init_from
+        if backbone != "tiny" or cm.arch != "tiny":
+            raise ValueError("init_from needs a 'tiny' country model and the 'tiny' backbone")
+        net.branch[0].load_state_dict(cm.backbone.state_dict())
+        net.meta["init_from"] = cm.meta.get("name", str(init_from))
+    net = net.to(dev)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     history: list[dict] = []
     start = 0
@@ -252,7 +264,7 @@ concat 128 -> ReLU -> 64 -> ReLU -> 1 -> sigmoid). NOT a city verifier for real 
 Data: {n_train} synthetic training images; each 'city' is one photo shipped by scikit-image/scikit-learn
 ({cities}); images are random crops of the left 60% of each photo.
 Training: python -m toolkit.geo.city_train, BCE, SGD lr 1e-2 momentum 0.9 wd 1e-4,
-{epochs} epochs x {ppe} balanced pairs (seed: 50 x 16,384), from scratch.
+{epochs} epochs x {ppe} balanced pairs (seed: 50 x 16,384); branches initialised from {init}.
 Held-out ({n_test} crops from the right 40% of each photo): pair accuracy {pair_acc:.3f}
 on {n_pairs} balanced pairs; verification (m={m} references, no country gate, unweighted)
 TP {tp:.3f}, FP {fp:.3f} (eqs. 8.3-8.4).
@@ -272,7 +284,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--pairs-per-epoch", type=int, default=16384)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-2)
-    ap.add_argument("--pretrained", action="store_true")
+    ap.add_argument("--pretrained", action="store_true", help="ImageNet ViT-L/16 start (weights registry)")
+    ap.add_argument("--init-from", help="'tiny' country checkpoint/registry name initialising the branches")
     ap.add_argument("--out", required=True)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
@@ -311,6 +324,7 @@ def main(argv: list[str] | None = None) -> dict:
         batch_size=args.batch_size,
         lr=args.lr,
         pretrained=args.pretrained,
+        init_from=args.init_from,
         checkpoint=args.out,
         resume=args.resume,
         seed=args.seed,
@@ -328,6 +342,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         n_params = sum(p.numel() for p in net.parameters())
         card = CITY_CARD.format(
+            init=f"the demo country model's backbone ({args.init_from})" if args.init_from else "scratch",
             backbone=args.backbone,
             n_params=f"{n_params:,}",
             n_train=len(tr),

@@ -177,32 +177,48 @@ def build_model(
     arch: str = "resnet101",
     class_names: list[str] | None = None,
     *,
-    pretrained: bool = False,
+    pretrained: bool | str = False,
     seed: int | None = 0,
 ) -> CountryModel:
     """A fresh :class:`CountryModel` (``arch``: 'resnet101' as in the seed, 'resnet18', 'tiny').
 
     ``pretrained=True`` starts the ResNet backbone from torchvision's ImageNet weights
-    found through the registry (``geo/imagenet_<arch>``); raises
-    ``toolkit.weights.WeightsNotFoundError`` with instructions when they are absent.
+    found through the registry (``geo/imagenet_<arch>``) and raises
+    ``toolkit.weights.WeightsNotFoundError`` with instructions when they are absent;
+    ``pretrained="auto"`` uses them when present and otherwise starts from random
+    weights (recorded in ``model.meta['pretrained']``).
     """
     import torch
 
+    from toolkit import weights
+
+    if pretrained not in (True, False, "auto"):
+        raise ValueError(f"pretrained must be True, False or 'auto', got {pretrained!r}")
     if seed is not None:
         torch.manual_seed(seed)
     model = CountryModel(arch, class_names)
+    model.meta["pretrained"] = False
+    if pretrained == "auto" and arch == "tiny":
+        return model
     if pretrained:
         from toolkit.geo.pretrained import registry_file
 
         if arch == "tiny":
             raise ValueError("there are no ImageNet weights for the 'tiny' arch; use pretrained=False")
-        sd = torch.load(registry_file(f"geo/imagenet_{arch}"), map_location="cpu", weights_only=True)
+        try:
+            file = registry_file(f"geo/imagenet_{arch}")
+        except weights.WeightsNotFoundError:
+            if pretrained == "auto":
+                return model
+            raise
+        sd = torch.load(file, map_location="cpu", weights_only=True)
         sd = {k: v for k, v in sd.items() if not k.startswith("fc.")}
         missing, unexpected = model.backbone.load_state_dict(sd, strict=False)
         if unexpected or [m for m in missing if not m.startswith("fc.")]:
             raise ValueError(
                 f"ImageNet weights do not fit {arch}: missing {missing}, unexpected {unexpected}"
             )
+        model.meta["pretrained"] = f"geo/imagenet_{arch}"
     return model
 
 

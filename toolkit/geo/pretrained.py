@@ -60,7 +60,7 @@ SPECS = [
         filename="geo_vippgeo_resnet101.pt",
         sha256="",
         train_command="python -m toolkit.geo.train --data VIPPGeo.csv --root IMAGES --arch resnet101 "
-        "--epochs 25 --batch-size 320 --pretrained --out geo_vippgeo_resnet101.pt",
+        "--epochs 25 --batch-size 320 --pretrained yes --out geo_vippgeo_resnet101.pt",
         card="The seed's country classifier: ResNet-101, 61 classes, trained 25 epochs on the VIPPGeo "
         "training split (96% of 3.8M urban images; https://github.com/alamayreh/VIPPGeo_Dataset). "
         "Seed accuracy (5-crop mean): VIPPGeo test top-1 0.66, top-5 0.87, balanced 0.60. About 170 MB "

@@ -11,7 +11,7 @@ Dataset layouts
 * folder: ``root/<country code>/*.jpg``.
 
 Recipe (seed): SGD lr 1e-2, momentum 0.9, weight decay 1e-4, 25 epochs, loss
-weighted by 1/sqrt(class frequency), ImageNet start (``--pretrained``, via the
+weighted by 1/sqrt(class frequency), ImageNet start (``--pretrained auto|yes|no``, via the
 weights registry), augmentation = random flips + random crop of >= 2/3 of the
 area resized to 224, ImageNet normalisation. A checkpoint (model, optimiser,
 epoch, history) is written after every epoch; ``--resume`` continues from it.
@@ -213,7 +213,7 @@ def train(
     lr: float = 1e-2,
     momentum: float = 0.9,
     weight_decay: float = 1e-4,
-    pretrained: bool = False,
+    pretrained: bool | str = "auto",
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     seed: int = 0,
@@ -255,6 +255,7 @@ def train(
         opt.load_state_dict(ck["optimizer"])
         history = list(ck.get("history", []))
         start = int(ck["epoch"])
+    pretrained_used = model.meta.get("pretrained", False)
     model.meta.update(
         {
             "arch": arch,
@@ -264,7 +265,7 @@ def train(
             "weight_decay": weight_decay,
             "batch_size": batch_size,
             "seed": seed,
-            "pretrained": pretrained,
+            "pretrained": pretrained_used,
         }
     )
     cache: dict[str, np.ndarray] = {}
@@ -411,7 +412,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--val-fraction", type=float, default=0.02)
     ap.add_argument(
-        "--pretrained", action="store_true", help="start from ImageNet weights (weights registry)"
+        "--pretrained",
+        default="auto",
+        choices=["auto", "yes", "no"],
+        help="start from ImageNet weights found through the weights registry (auto: when present)",
     )
     ap.add_argument("--out", required=True, help="checkpoint file (written every epoch)")
     ap.add_argument("--resume", action="store_true", help="continue from --out if it exists")
@@ -442,7 +446,7 @@ def main(argv: list[str] | None = None) -> dict:
         lr=args.lr,
         momentum=args.momentum,
         weight_decay=args.weight_decay,
-        pretrained=args.pretrained,
+        pretrained={"yes": True, "no": False}.get(args.pretrained, "auto"),
         checkpoint=args.out,
         resume=args.resume,
         seed=args.seed,
