@@ -1,0 +1,461 @@
+"""Dense FOCAL descriptors: every grid-aligned 64x64 patch of every frame at once.
+
+The seed (section 5.1) cuts each frame into 64x64 patches at a stride that is a
+multiple of 8 and runs the CNN on each. Cutting patches one by one recomputes
+the heavily overlapping convolutions up to 64 times; here the work is shared:
+
+* conv1-conv4 have no padding and strides 1, 2, 1, 2, so run once on the whole
+  frame the conv4 map of the patch at pixel offset (8a, 8b) is exactly the
+  13x13 window at (2a, 2b) of the frame's conv4 map (jump 4 px).
+* conv5 (3x3, stride 2, padding 1) sees zero padding at the window border, which
+  the whole-frame map does not have. Conv5 output (i, j) of a window is the
+  whole-frame output at (a+i, b+j) *minus* the kernel taps that fall on the
+  window's padding (kernel row 0 for i=0, row 2 for i=6, column 0 for j=0,
+  column 2 for j=6). Each of the 9 taps is computed once on the whole map (a
+  1x1 convolution), and the 9 (row case x column case) sums of allowed taps give
+  9 maps from which every window's 7x7 conv5 output is read off exactly.
+* FC-1 on the 7x7x64 corner map is a 7x7 convolution over those maps (each
+  kernel position reading the map of its border case), evaluated at stride
+  ``stride / 8``; FC-2 is a 1x1 convolution.
+
+The result equals the patch-by-patch computation (:func:`features_patchwise`)
+up to float rounding (tested to 1e-5).
+
+>>> import numpy as np
+>>> from toolkit.focal import FocalNet, features
+>>> fm = features(np.zeros((2, 96, 128), np.uint8), FocalNet(4), stride=8)
+>>> fm.descriptors.shape, fm.probs.shape
+((2, 5, 9, 64), (2, 5, 9, 4))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from toolkit.focal.model import GRID, PATCH, FocalNet
+
+__all__ = ["FeatureMap", "features", "features_patchwise", "dense_forward", "patch_grid",
+           "to_luma", "rgb_to_luma", "extract_patches"]
+
+
+# ---------------------------------------------------------------------------------------------
+# input handling
+def rgb_to_luma(frames: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range luma (uint8) of RGB frames (``... x 3``), as a decoder's Y plane.
+
+    >>> rgb_to_luma(np.full((2, 2, 3), 255, np.uint8))[0, 0]
+    235
+    """
+    a = np.asarray(frames, dtype=np.float32)
+    y = 16.0 + (65.481 * a[..., 0] + 128.553 * a[..., 1] + 24.966 * a[..., 2]) / 255.0
+    return np.clip(np.rint(y), 0, 255).astype(np.uint8)
+
+
+def to_luma(frames) -> np.ndarray:
+    """``T x H x W`` uint8 luma from ``H x W``, ``H x W x 3`` (RGB), ``T x H x W`` or ``T x H x W x 3``.
+
+    Raises ``ValueError`` for other dtypes, channel counts or frames smaller than 64x64.
+
+    >>> to_luma(np.zeros((64, 64), np.uint8)).shape
+    (1, 64, 64)
+    """
+    a = np.asarray(frames)
+    if a.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 arrays (luma or RGB 0..255), got dtype {a.dtype}")
+    if a.ndim == 2:
+        a = a[None]
+    elif a.ndim == 3 and a.shape[-1] == 3:
+        a = rgb_to_luma(a)[None]
+    elif a.ndim == 3 and a.shape[-1] in (1, 2, 4):
+        raise ValueError(f"frames with {a.shape[-1]} channels are not supported: give luma "
+                         f"(H x W, T x H x W) or RGB (H x W x 3), got shape {a.shape}")
+    elif a.ndim == 3:
+        pass
+    elif a.ndim == 4 and a.shape[-1] == 3:
+        a = rgb_to_luma(a)
+    elif a.ndim == 4:
+        raise ValueError(f"frames with {a.shape[-1]} channels are not supported: give luma "
+                         f"(T x H x W) or RGB (T x H x W x 3), got shape {a.shape}")
+    else:
+        raise ValueError("frames must be H x W, H x W x 3, T x H x W or T x H x W x 3 arrays, "
+                         f"got shape {a.shape}")
+    if a.shape[1] < PATCH or a.shape[2] < PATCH:
+        raise ValueError(f"frames are {a.shape[1]}x{a.shape[2]} pixels, smaller than one "
+                         f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them")
+    if a.shape[0] == 0:
+        raise ValueError("no frames given")
+    return a
+
+
+def _check_stride(stride: int) -> int:
+    if isinstance(stride, bool) or int(stride) != stride or stride < GRID or stride % GRID:
+        raise ValueError(f"stride must be a positive multiple of {GRID} pixels (the coding grid), "
+                         f"got {stride}")
+    return int(stride)
+
+
+def patch_grid(height: int, width: int, stride: int = 8) -> tuple[int, int]:
+    """Number of patches ``(P_U, P_V)`` of a ``height x width`` frame at ``stride`` px.
+
+    Patches start at pixel offsets 0, stride, 2*stride, ... and must fit in the frame.
+
+    >>> patch_grid(720, 1280, 8)
+    (83, 153)
+    """
+    stride = _check_stride(stride)
+    if height < PATCH or width < PATCH:
+        raise ValueError(f"a {height}x{width} frame holds no {PATCH}x{PATCH} patch")
+    return (height - PATCH) // stride + 1, (width - PATCH) // stride + 1
+
+
+def extract_patches(luma: np.ndarray, stride: int = 8) -> np.ndarray:
+    """All grid-aligned 64x64 patches of one ``H x W`` frame: ``P_U x P_V x 64 x 64`` (a view).
+
+    >>> extract_patches(np.zeros((72, 64), np.uint8)).shape
+    (2, 1, 64, 64)
+    """
+    pu, pv = patch_grid(luma.shape[0], luma.shape[1], stride)
+    w = np.lib.stride_tricks.sliding_window_view(luma, (PATCH, PATCH))
+    return w[: (pu - 1) * stride + 1: stride, : (pv - 1) * stride + 1: stride]
+
+
+# ---------------------------------------------------------------------------------------------
+# the dense computation
+_ROW_CASES = ((0, 1, (1, 2)), (1, 6, (0, 1, 2)), (6, 7, (0, 1)))  # (first i, end i, allowed taps)
+
+
+@torch.no_grad()
+def dense_forward(net: FocalNet, luma: torch.Tensor, stride: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Descriptors and logits of every patch of frames ``N x 1 x H x W`` (float, 0..255).
+
+    Returns ``(descriptors N x 64 x P_U x P_V, logits N x K x P_U x P_V)``; ``net``
+    must be in eval mode (batch norm with running statistics).
+
+    >>> net = FocalNet(4).eval()
+    >>> d, z = dense_forward(net, torch.zeros(1, 1, 64, 72))
+    >>> tuple(d.shape), tuple(z.shape)
+    ((1, 64, 1, 2), (1, 4, 1, 2))
+    """
+    stride = _check_stride(stride)
+    if net.training:
+        raise ValueError("dense_forward needs the network in eval mode (call net.eval())")
+    n, _, h, w = luma.shape
+    pu, pv = patch_grid(h, w, stride)
+    q = stride // GRID  # patch step in conv5 outputs
+    a = net.trunk(luma)  # N x C x H4 x W4, window of patch (u, v) at (2qu, 2qv)
+    m_rows, m_cols = q * (pu - 1) + 7, q * (pv - 1) + 7  # conv5 outputs needed
+    # one zero row/col on top/left is conv5's own padding for the first windows; rows/cols past
+    # the end are only read by taps that every window excludes, so zeros are fine there too
+    need_h, need_w = 2 * m_rows + 1, 2 * m_cols + 1
+    a = F.pad(a, (1, max(0, need_w - 1 - a.shape[3]), 1, max(0, need_h - 1 - a.shape[2])))
+    a = a[:, :, :need_h, :need_w]
+    w5 = net.conv5.weight  # C_out x C_in x 3 x 3
+    # tap (dy, dx) of the whole-map conv5 output (r, c) reads a_pad[2r + dy, 2c + dx]
+    taps = [[torch.einsum("oc,nchw->nohw", w5[:, :, dy, dx],
+                          a[:, :, dy: dy + 2 * m_rows - 1: 2, dx: dx + 2 * m_cols - 1: 2])
+             for dx in range(3)] for dy in range(3)]
+    w1 = net.fc1.weight.view(net.fc1.out_features, net.channels, 7, 7)
+    desc = net.fc1.bias.view(1, -1, 1, 1)
+    for ci0, ci1, cols in _ROW_CASES:  # column case: which kernel columns the window keeps
+        col_sum = [sum(taps[dy][dx] for dx in cols) for dy in range(3)]
+        for ri0, ri1, rows in _ROW_CASES:
+            v = sum(col_sum[dy] for dy in rows) + net.conv5.bias.view(1, -1, 1, 1)
+            z = torch.relu(net.bn5(v))  # N x C x m_rows x m_cols, corner maps of this border case
+            kernel = w1[:, :, ri0:ri1, ci0:ci1]
+            out = F.conv2d(z[:, :, ri0:, ci0:], kernel, stride=q)
+            desc = desc + out[:, :, :pu, :pv]
+    logits = F.conv2d(desc, net.fc2.weight[:, :, None, None], net.fc2.bias)
+    return desc, logits
+
+
+@torch.no_grad()
+def patchwise_forward(net: FocalNet, luma: np.ndarray, stride: int = 8,
+                      batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: cut every patch of one ``H x W`` frame and run the CNN on each.
+
+    Returns ``(descriptors P_U x P_V x 64, logits P_U x P_V x K)`` as float32 arrays.
+    """
+    patches = extract_patches(luma, stride)
+    pu, pv = patches.shape[:2]
+    flat = patches.reshape(-1, PATCH, PATCH)
+    dev = next(net.parameters()).device
+    descs, logits = [], []
+    for i in range(0, len(flat), batch_size):
+        x = torch.from_numpy(np.array(flat[i:i + batch_size])).float().to(dev)[:, None]
+        d = net.descriptor(x)
+        descs.append(d.cpu())
+        logits.append(net.fc2(d).cpu())
+    return (torch.cat(descs).view(pu, pv, -1).numpy(), torch.cat(logits).view(pu, pv, -1).numpy())
+
+
+# ---------------------------------------------------------------------------------------------
+# result
+@dataclass(frozen=True)
+class FeatureMap:
+    """Per-patch FOCAL descriptors of a set of frames.
+
+    Attributes
+    ----------
+    descriptors : float32 array, T x P_U x P_V x 64
+        FC-1 output of the patch whose top-left pixel is ``(stride*u, stride*v)``.
+    probs : float32 array, T x P_U x P_V x K
+        Softmax class probabilities of each patch.
+    classes : tuple of str
+        Class names of the K outputs.
+    frame_index : int array, T
+        Frame number of each row (decode order of the video / index in the array).
+    frame_shape : (H, W)
+        Frame size in pixels.
+    stride : int
+        Patch stride in pixels.
+    sha256 : str
+        SHA-256 of the input file, or of the luma array's bytes.
+    params : dict
+        Every setting used.
+    """
+
+    descriptors: np.ndarray
+    probs: np.ndarray
+    classes: tuple
+    frame_index: np.ndarray
+    frame_shape: tuple
+    stride: int
+    sha256: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def frame_probs(self) -> np.ndarray:
+        """T x K mean softmax over the frame's patches: the seed's frame descriptor (eqs. 9-10)."""
+        return self.probs.mean(axis=(1, 2))
+
+    @property
+    def frame_descriptors(self) -> np.ndarray:
+        """T x 64 mean FC-1 descriptor over the frame's patches."""
+        return self.descriptors.mean(axis=(1, 2))
+
+    @property
+    def labels(self) -> np.ndarray:
+        """T x P_U x P_V index of the most probable class of every patch."""
+        return self.probs.argmax(axis=-1)
+
+    @property
+    def frame_labels(self) -> np.ndarray:
+        """T class indices: argmax of the mean patch probabilities (frame-level decision)."""
+        return self.frame_probs.argmax(axis=-1)
+
+    @property
+    def frame_votes(self) -> np.ndarray:
+        """T x K fraction of the frame's patches voting for each class (majority rule)."""
+        k = self.probs.shape[-1]
+        lab = self.labels.reshape(len(self.labels), -1)
+        return np.stack([(lab == c).mean(axis=1) for c in range(k)], axis=1)
+
+    def patch_box(self, u: int, v: int) -> tuple[int, int, int, int]:
+        """``(top, left, height, width)`` in pixels of patch ``(u, v)``."""
+        return (u * self.stride, v * self.stride, PATCH, PATCH)
+
+    def class_map(self, name: str | int, frame: int = 0) -> np.ndarray:
+        """P_U x P_V probability map of class ``name`` (name or index) in row ``frame``."""
+        k = self.classes.index(name) if isinstance(name, str) else int(name)
+        return self.probs[frame, :, :, k]
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: per-frame mean probabilities and descriptors, shapes, params."""
+        return {
+            "classes": list(self.classes),
+            "frame_index": self.frame_index.tolist(),
+            "frame_shape": list(self.frame_shape),
+            "stride": self.stride,
+            "grid": list(self.probs.shape[1:3]),
+            "frame_probs": self.frame_probs.tolist(),
+            "frame_descriptors": self.frame_descriptors.tolist(),
+            "sha256": self.sha256,
+            "params": dict(self.params),
+        }
+
+    def table(self):
+        """pandas DataFrame: one row per frame, mean probability and vote share per class."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.frame_probs, columns=[f"p_{c}" for c in self.classes])
+        votes = self.frame_votes
+        for k, c in enumerate(self.classes):
+            df[f"votes_{c}"] = votes[:, k]
+        df.insert(0, "frame", self.frame_index)
+        df["label"] = [self.classes[i] for i in self.frame_labels]
+        return df
+
+    def plot(self, frame: int = 0, channel: str | int | None = None):
+        """Plotly heat map over the patch grid of one frame.
+
+        ``channel``: a class name (its probability), ``'d<k>'`` (descriptor channel k),
+        or None (the most probable class of the frame).
+        """
+        import plotly.graph_objects as go
+
+        if channel is None:
+            channel = self.classes[int(self.frame_labels[frame])]
+        if isinstance(channel, str) and channel.startswith("d") and channel[1:].isdigit():
+            z, title = self.descriptors[frame, :, :, int(channel[1:])], f"descriptor channel {channel[1:]}"
+        else:
+            z, title = self.class_map(channel, frame), f"P({channel})"
+        s = self.stride
+        centres_y = np.arange(z.shape[0]) * s + PATCH / 2
+        centres_x = np.arange(z.shape[1]) * s + PATCH / 2
+        fig = go.Figure(go.Heatmap(z=z, x=centres_x, y=centres_y, colorscale="Viridis",
+                                   colorbar=dict(title=title)))
+        fig.update_yaxes(autorange="reversed", title="patch centre y (px)")
+        fig.update_xaxes(title="patch centre x (px)", scaleanchor="y")
+        fig.update_layout(title=f"{title}, frame {int(self.frame_index[frame])} (stride {s} px)")
+        return fig
+
+    def __repr__(self) -> str:
+        return (f"FeatureMap(frames={len(self.frame_index)}, grid={self.probs.shape[1:3]}, "
+                f"classes={self.classes}, stride={self.stride})")
+
+
+# ---------------------------------------------------------------------------------------------
+def _frames_source(frames_or_path, start: int, count: int | None, step: int):
+    """(iterator of (index, luma HxW), total, sha256, frame shape) for a path or an array."""
+    if isinstance(frames_or_path, (str, os.PathLike, Path)):
+        from toolkit._util import as_path
+        from toolkit.video import iter_luma, probe
+
+        p = as_path(frames_or_path)
+        info = probe(p)
+        if info.height < PATCH or info.width < PATCH:
+            raise ValueError(f"{p.name} is {info.height}x{info.width} pixels, smaller than one "
+                             f"{PATCH}x{PATCH} patch: FOCAL cannot analyse it")
+        n = max(0, info.n_frames - start) if info.n_frames else None
+        total = None if n is None else len(range(0, n, step))
+        if count is not None:
+            total = count if total is None else min(total, count)
+
+        def it() -> Iterator[tuple[int, np.ndarray]]:
+            for k, y in enumerate(iter_luma(p, start=start, count=count, step=step)):
+                yield start + k * step, y
+
+        return it(), total, info.sha256, (info.height, info.width), str(p)
+    a = to_luma(frames_or_path)
+    sha = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+    idx = list(range(start, len(a), step))
+    if count is not None:
+        idx = idx[:count]
+    return ((i, a[i]) for i in idx), len(idx), sha, tuple(a.shape[1:]), None
+
+
+def _resolve_model(model) -> FocalNet:
+    if isinstance(model, str):
+        from toolkit.focal import load_model
+
+        return load_model(model)
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError("model must be a FocalNet or a name ('codec', 'quality'), "
+                         f"got {type(model).__name__}")
+    return model
+
+
+def features(frames_or_path, model, stride: int = 8, *, start: int = 0, count: int | None = None,
+             step: int = 1, device: str | None = None, progress: bool = False) -> FeatureMap:
+    """Dense FOCAL descriptors and class probabilities of every patch of every frame.
+
+    Parameters
+    ----------
+    frames_or_path : path or uint8 array
+        A video file (its decoded luma planes) or frames ``H x W``, ``T x H x W``
+        (luma) or ``[T x] H x W x 3`` (RGB, converted to BT.601 luma). At least 64x64.
+    model : FocalNet or {'codec', 'quality'}
+        The network (a name loads the shipped weights via :func:`toolkit.focal.load_model`).
+    stride : int
+        Patch stride in pixels, a multiple of 8 (8 = every block corner).
+    start, count, step : int
+        Frames analysed: ``start, start+step, ...`` (at most ``count``).
+    device : str, optional
+        Torch device ('auto', 'cpu', 'cuda'); default: where the model lives.
+    progress : bool
+        Show a tqdm bar over frames.
+
+    Returns
+    -------
+    FeatureMap
+        ``.descriptors`` T x P_U x P_V x 64, ``.probs`` T x P_U x P_V x K, ``.classes``,
+        ``.frame_probs`` (T x K, the seed's mean frame descriptor).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toolkit.focal import FocalNet
+    >>> fm = features(np.zeros((80, 64), np.uint8), FocalNet(4), stride=8)
+    >>> fm.probs.shape
+    (1, 3, 1, 4)
+    """
+    from tqdm.auto import tqdm
+
+    stride = _check_stride(stride)
+    if start < 0 or step < 1 or (count is not None and count < 1):
+        raise ValueError("start must be >= 0, step >= 1 and count >= 1 (or None)")
+    net = _resolve_model(model)
+    if device is not None:
+        from toolkit._util import resolve_device
+
+        net = net.to(resolve_device(device))
+    dev = next(net.parameters()).device
+    it, total, sha, shape, path = _frames_source(frames_or_path, start, count, step)
+    was_training = net.training
+    net.eval()
+    descs, logits, index = [], [], []
+    try:
+        for i, y in tqdm(it, total=total, desc="FOCAL features", unit="frame", disable=not progress):
+            x = torch.from_numpy(np.ascontiguousarray(y)).to(dev).float()[None, None]
+            d, z = dense_forward(net, x, stride)
+            descs.append(d[0].permute(1, 2, 0).cpu())
+            logits.append(z[0].permute(1, 2, 0).cpu())
+            index.append(i)
+    finally:
+        net.train(was_training)
+    if not index:
+        raise ValueError("no frames to analyse (check start/count/step against the video length)")
+    d = torch.stack(descs)
+    z = torch.stack(logits)
+    params = {"stride": stride, "start": start, "count": count, "step": step, "device": str(dev),
+              "model_classes": list(getattr(net, "classes", ())), "path": path,
+              "weights": getattr(net, "weights_name", None), "method": "dense (fully convolutional)"}
+    return FeatureMap(descriptors=d.numpy().astype(np.float32, copy=False),
+                      probs=torch.softmax(z, dim=-1).numpy().astype(np.float32, copy=False),
+                      classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
+                      frame_index=np.asarray(index, dtype=int), frame_shape=tuple(shape),
+                      stride=stride, sha256=sha, params=params)
+
+
+def features_patchwise(frames, model, stride: int = 8, batch_size: int = 512) -> FeatureMap:
+    """The same :class:`FeatureMap` computed patch by patch (reference for tests and benchmarks).
+
+    >>> import numpy as np
+    >>> fm = features_patchwise(np.zeros((64, 64), np.uint8), FocalNet(4))
+    >>> fm.descriptors.shape
+    (1, 1, 1, 64)
+    """
+    stride = _check_stride(stride)
+    net = _resolve_model(model)
+    a = to_luma(frames)
+    was_training = net.training
+    net.eval()
+    try:
+        out = [patchwise_forward(net, y, stride, batch_size) for y in a]
+    finally:
+        net.train(was_training)
+    d = np.stack([o[0] for o in out])
+    z = torch.from_numpy(np.stack([o[1] for o in out]))
+    return FeatureMap(descriptors=d, probs=torch.softmax(z, dim=-1).numpy(),
+                      classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
+                      frame_index=np.arange(len(a)), frame_shape=tuple(a.shape[1:]), stride=stride,
+                      sha256=hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(),
+                      params={"stride": stride, "method": "patchwise"})

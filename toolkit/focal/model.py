@@ -1,0 +1,127 @@
+"""FOCAL coding-trace CNN (seed 000, section 4, Table 1 and Figure 3).
+
+Input: one 64x64 luma patch aligned to the 8x8 coding grid. Five conv layers
+(BN + ReLU each) condense the grid into a 7x7x64 map, one 64-d vector per block
+corner; FC-1 (64, the patch descriptor) and FC-2 (K, softmax) classify it.
+
+==========  =======  ======  ======  =======  =================
+layer       kernels  size    stride  padding  output (64x64 in)
+==========  =======  ======  ======  =======  =================
+conv1       64       4x4     1       0        61x61x64
+conv2       64       3x3     2       0        30x30x64
+conv3       64       4x4     1       0        27x27x64
+conv4       64       3x3     2       0        13x13x64
+conv5       64       3x3     2       1        7x7x64
+fc1         64                                64 (descriptor)
+fc2         K                                 K (softmax)
+==========  =======  ======  ======  =======  =================
+
+Table 1 lists no activation after FC-1, so none is used (the descriptor is the
+linear FC-1 output). Pixels enter as ``y / 255 - 0.5`` (a fixed per-pixel map,
+so the network stays fully convolutional on whole frames).
+
+>>> import torch
+>>> net = FocalNet(num_classes=4).eval()
+>>> net(torch.zeros(2, 1, 64, 64)).shape
+torch.Size([2, 4])
+>>> sum(p.numel() for p in net.parameters())
+379140
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["FocalNet", "PATCH", "GRID", "CODEC_CLASSES", "QUALITY_CLASSES", "QUALITY_DELTAS",
+           "LAYERS", "count_parameters"]
+
+PATCH = 64  #: patch side in pixels
+GRID = 8  #: coding block side in pixels (patch offsets must be multiples of it)
+CODEC_CLASSES = ("mpeg2", "mpeg4", "h264", "h265")
+QUALITY_DELTAS = (5, 10, 20, 40)  #: quantisation steps (high, medium-high, medium-low, low)
+QUALITY_CLASSES = tuple(f"delta{d}" for d in QUALITY_DELTAS)
+
+#: (name, kernel, stride, padding) of the five conv layers (Table 1)
+LAYERS = (("conv1", 4, 1, 0), ("conv2", 3, 2, 0), ("conv3", 4, 1, 0), ("conv4", 3, 2, 0),
+          ("conv5", 3, 2, 1))
+
+
+class FocalNet(nn.Module):
+    """The seed's patch CNN: 64x64 luma -> 64-d descriptor -> K logits.
+
+    Parameters
+    ----------
+    num_classes : int
+        K, the number of output classes (4 for both shipped models).
+    classes : sequence of str, optional
+        Class names, kept with the weights (default ``'0'..'K-1'``).
+    channels : int
+        Kernels per conv layer (64 in the seed).
+
+    Inputs are float tensors ``N x 1 x 64 x 64`` holding luma in 0..255
+    (``uint8`` values cast to float); :meth:`forward` returns logits ``N x K``.
+
+    >>> net = FocalNet(4, classes=("a", "b", "c", "d"))
+    >>> net.descriptor(torch.zeros(1, 1, 64, 64)).shape
+    torch.Size([1, 64])
+    """
+
+    def __init__(self, num_classes: int = 4, classes: Sequence[str] | None = None, channels: int = 64):
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        self.num_classes = int(num_classes)
+        self.channels = int(channels)
+        self.classes = tuple(classes) if classes is not None else tuple(str(i) for i in range(num_classes))
+        if len(self.classes) != self.num_classes:
+            raise ValueError(f"{len(self.classes)} class names given for {num_classes} classes")
+        c_in = 1
+        for name, k, s, p in LAYERS:
+            setattr(self, name, nn.Conv2d(c_in, channels, k, stride=s, padding=p))
+            setattr(self, "bn" + name[-1], nn.BatchNorm2d(channels))
+            c_in = channels
+        self.fc1 = nn.Linear(channels * 7 * 7, 64)
+        self.fc2 = nn.Linear(64, num_classes)
+
+    @staticmethod
+    def normalize(x: torch.Tensor) -> torch.Tensor:
+        """Luma 0..255 -> ``x / 255 - 0.5`` (pointwise, so it commutes with dense evaluation)."""
+        return x / 255.0 - 0.5
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """conv1-conv4 (+BN+ReLU) on luma ``N x 1 x H x W`` (any H, W >= 64; no padding).
+
+        For a 64x64 patch the output is ``N x 64 x 13 x 13``; on a whole frame the
+        map of the patch at pixel offset (8a, 8b) is the 13x13 window at (2a, 2b).
+        """
+        x = self.normalize(x)
+        for i in (1, 2, 3, 4):
+            x = torch.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
+        return x
+
+    def corners(self, x: torch.Tensor) -> torch.Tensor:
+        """The 7x7x64 corner map (conv5 + BN + ReLU) of patches ``N x 1 x 64 x 64``."""
+        return torch.relu(self.bn5(self.conv5(self.trunk(x))))
+
+    def descriptor(self, x: torch.Tensor) -> torch.Tensor:
+        """FC-1 output, the 64-d patch descriptor, of patches ``N x 1 x 64 x 64``."""
+        return self.fc1(self.corners(x).flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``N x K`` of patches ``N x 1 x 64 x 64`` (softmax gives the class probabilities)."""
+        return self.fc2(self.descriptor(x))
+
+    def extra_repr(self) -> str:
+        return f"num_classes={self.num_classes}, classes={self.classes}"
+
+
+def count_parameters(net: nn.Module) -> int:
+    """Number of trainable parameters (379,140 for the seed's K=4 network).
+
+    >>> count_parameters(FocalNet(4))
+    379140
+    """
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
