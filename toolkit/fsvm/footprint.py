@@ -1,0 +1,306 @@
+"""The F-SVM footprint: per-frame fractions of intra, inter and skip macroblocks.
+
+Seed 001, chapter 5: for each of the first ``N`` frames after the first
+(intra-coded) frame, ``f_j = [f_intra, f_inter, f_skip]`` is the share of
+macroblocks (MBs) coded in each mode; the video's feature is the
+concatenation ``F = [f_1, ..., f_N]`` (``N x 3``, flattened to ``3N`` for the
+SVM). Before the analysis every video is re-encoded to H.264 at CRF 0
+(lossless x264) so that all inputs are read in the same format, whatever
+their original codec.
+
+The MB modes are read with :func:`toolkit.video.macroblock_types` (FFmpeg's
+own decoder) instead of Elecard StreamEye, which the seed used.
+
+>>> from toolkit.fsvm import footprint                        # doctest: +SKIP
+>>> f = footprint("sample_data/real/eat.mkv", n_frames=30)    # doctest: +SKIP
+>>> f.shape, f.sum(axis=1)[:2]                                # doctest: +SKIP
+((30, 3), array([1., 1.]))
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit._util import as_path, sha256_file
+from toolkit.video import MB_CLASSES, VideoReadError, iter_frames, macroblock_types
+
+__all__ = ["Footprint", "extract", "footprint", "roi_mb_mask", "REENCODE"]
+
+#: settings of the normalising re-encode (seed: FFmpeg, H.264, CRF 0). The GOP is
+#: at least n_frames + 1 so that no I-frame falls inside the analysed window
+#: (the seed: "the N frames following the first one are always P- or B-type").
+#: x264 makes no B-frames in lossless mode (checked: bframes=3 at CRF 0 still
+#: gives I P P P ...), so bframes=0 loses nothing.
+REENCODE = {"codec": "h264", "rate_control": "crf", "quality": 0, "gop": 250, "bframes": 0,
+            "preset": "medium"}
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Footprint of one video.
+
+    Attributes
+    ----------
+    values : float array ``n_frames x 3``, columns intra, inter, skip (each row sums to 1).
+    frame_types : picture type ('P', 'B', 'I') of each analysed frame.
+    n_valid : rows measured; rows after it repeat the last one (only with ``pad=True``).
+    mb_used : macroblocks counted per frame (all of them, or those inside ``roi``).
+    sha256 : SHA-256 of the input file. ``params``: every setting used.
+    """
+
+    values: np.ndarray
+    frame_types: tuple
+    n_valid: int
+    mb_used: int
+    sha256: str
+    path: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The flattened ``3N`` feature vector the SVM sees."""
+        return self.values.reshape(-1)
+
+    def mean(self) -> np.ndarray:
+        """Mean ``[f_intra, f_inter, f_skip]`` over the analysed frames."""
+        return self.values.mean(axis=0)
+
+    def table(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.values, columns=list(MB_CLASSES))
+        df.insert(0, "frame_type", list(self.frame_types))
+        df["padded"] = np.arange(self.n_frames) >= self.n_valid
+        df.index = pd.RangeIndex(1, self.n_frames + 1, name="frame after the first I-frame")
+        return df
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "sha256": self.sha256, "values": self.values.tolist(),
+                "frame_types": list(self.frame_types), "n_valid": self.n_valid,
+                "mb_used": self.mb_used, "params": dict(self.params)}
+
+    def plot(self, title: str | None = None):
+        """Plotly figure: the three fractions per analysed frame."""
+        import plotly.graph_objects as go
+
+        colours = {"intra": "#d62728", "inter": "#1f77b4", "skip": "#2ca02c"}
+        x = np.arange(1, self.n_frames + 1)
+        fig = go.Figure()
+        for k, c in enumerate(MB_CLASSES):
+            fig.add_scatter(x=x, y=self.values[:, k], mode="lines+markers", name=f"f_{c}",
+                            line=dict(color=colours[c]))
+        if self.n_valid < self.n_frames:
+            fig.add_vrect(x0=self.n_valid + 0.5, x1=self.n_frames + 0.5, fillcolor="grey",
+                          opacity=0.15, line_width=0, annotation_text="padded")
+        fig.update_layout(title=title or f"Footprint — {os.path.basename(self.path)}",
+                          xaxis_title="frame after the first I-frame",
+                          yaxis_title="fraction of macroblocks", yaxis_range=[-0.02, 1.02],
+                          height=340)
+        return fig
+
+
+# ----------------------------------------------------------------------------- ROI
+def roi_mb_mask(roi, height: int, width: int, n_frames: int, coverage: float = 0.5) -> np.ndarray:
+    """Boolean ``n_frames x mb_height x mb_width`` mask of the MBs inside ``roi``.
+
+    ``roi`` is a box ``(top, left, height, width)`` in pixels, a boolean
+    ``H x W`` pixel mask (same every frame), or a boolean ``n_frames x H x W``
+    mask (one per analysed frame). An MB is inside when at least ``coverage``
+    of its pixels are.
+
+    >>> roi_mb_mask((0, 0, 32, 16), 64, 64, n_frames=1)[0].astype(int)
+    array([[1, 0, 0, 0],
+           [1, 0, 0, 0],
+           [0, 0, 0, 0],
+           [0, 0, 0, 0]])
+    """
+    if isinstance(roi, (tuple, list)) and len(roi) == 4 and np.ndim(roi) == 1:
+        top, left, h, w = (int(v) for v in roi)
+        if h <= 0 or w <= 0 or top < 0 or left < 0 or top >= height or left >= width:
+            raise ValueError(f"roi box {tuple(roi)} (top, left, height, width) is not inside the "
+                             f"{width}x{height} frame")
+        pix = np.zeros((height, width), bool)
+        pix[top:top + h, left:left + w] = True
+        pix = pix[None]
+    else:
+        pix = np.asarray(roi)
+        if pix.dtype != bool:
+            raise ValueError("roi must be a box (top, left, height, width) or a boolean mask")
+        if pix.ndim == 2:
+            pix = pix[None]
+        if pix.ndim != 3 or pix.shape[1:] != (height, width):
+            raise ValueError(f"roi mask has shape {np.shape(roi)}; the video is {height}x{width} "
+                             f"(mask H x W or n_frames x H x W)")
+        if pix.shape[0] not in (1, n_frames):
+            raise ValueError(f"a per-frame roi mask needs one row per analysed frame ({n_frames}), "
+                             f"got {pix.shape[0]}")
+    mbh, mbw = -(-height // 16), -(-width // 16)
+    padded = np.zeros((pix.shape[0], mbh * 16, mbw * 16), np.float32)
+    padded[:, :height, :width] = pix
+    # share of each MB's real (inside-the-frame) pixels that lie in the ROI
+    area = np.zeros((mbh * 16, mbw * 16), np.float32)
+    area[:height, :width] = 1
+    inside = padded.reshape(-1, mbh, 16, mbw, 16).sum(axis=(2, 4))
+    total = area.reshape(mbh, 16, mbw, 16).sum(axis=(1, 3))
+    mask = inside / total[None] >= coverage
+    if not mask.any(axis=(1, 2)).all():
+        raise ValueError("the roi covers no macroblock (at least half of a 16x16 block must be "
+                         "inside it) on some frame")
+    return np.broadcast_to(mask, (n_frames, mbh, mbw))
+
+
+def _describe_roi(roi):
+    if roi is None:
+        return None
+    if isinstance(roi, (tuple, list)) and np.ndim(roi) == 1:
+        return [int(v) for v in roi]
+    a = np.asarray(roi)
+    return {"mask_shape": list(a.shape), "pixels": int(a.sum())}
+
+
+# ----------------------------------------------------------------------------- main
+def _reencoded_types(path: Path, n_read: int, with_map: bool, workdir) -> tuple:
+    """Decode the first ``n_read`` frames, re-encode them losslessly, read MB types."""
+    from toolkit.synth import encode
+
+    frames = []
+    for f in iter_frames(path, "rgb24", count=n_read):
+        h, w = f.shape[0] // 2 * 2, f.shape[1] // 2 * 2  # x264 4:2:0 needs even sizes
+        frames.append(f[:h, :w])
+    if not frames:
+        raise VideoReadError(f"{str(path)!r}: no frame could be decoded")
+    if frames[0].shape[0] < 16 or frames[0].shape[1] < 16:
+        raise ValueError(f"{str(path)!r} is {frames[0].shape[1]}x{frames[0].shape[0]} pixels: "
+                         "smaller than one 16x16 macroblock")
+    settings = dict(REENCODE, gop=max(REENCODE["gop"], n_read))
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="fsvm_") as tmp:
+        out = encode(frames, Path(tmp) / "crf0.mp4", **settings)
+        mb = macroblock_types(out, with_map=with_map)
+    return mb, frames[0].shape[:2], settings
+
+
+def extract(
+    video: str | os.PathLike,
+    n_frames: int = 30,
+    reencode: bool = True,
+    roi=None,
+    *,
+    pad: bool = False,
+    workdir: str | os.PathLike | None = None,
+) -> Footprint:
+    """Footprint of ``video`` as a :class:`Footprint` result (see :func:`footprint`).
+
+    Parameters
+    ----------
+    video : path of a video PyAV can decode (any codec when ``reencode=True``;
+        H.264, MPEG-2 or MPEG-4 Part 2 when ``reencode=False``).
+    n_frames : N, the number of frames analysed after the first I-frame.
+    reencode : re-encode the first N+1 frames to H.264 CRF 0 (lossless) first,
+        as the seed does (settings in :data:`REENCODE`; odd frame sizes are
+        cropped by one pixel).
+    roi : count only MBs inside this region: box ``(top, left, height, width)``
+        in pixels, boolean ``H x W`` mask or boolean ``N x H x W`` masks.
+    pad : policy for videos with fewer than N+1 frames. ``False`` (default)
+        raises ``ValueError``; ``True`` repeats the last measured row
+        (``n_valid`` says how many rows were measured). A video with a
+        single frame always raises.
+    workdir : folder for the temporary re-encode (default: the system's).
+
+    Returns
+    -------
+    Footprint with ``values`` of shape ``(n_frames, 3)``.
+
+    >>> fp = extract("sample_data/real/walk.mkv", n_frames=10)   # doctest: +SKIP
+    >>> fp.table().head(3)                                       # doctest: +SKIP
+    """
+    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
+        raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}")
+    n_frames = int(n_frames)
+    p = as_path(video)
+    with_map = roi is not None
+    params = {"n_frames": n_frames, "reencode": bool(reencode), "roi": _describe_roi(roi),
+              "pad": bool(pad), "mb_classes": list(MB_CLASSES)}
+    if reencode:
+        mb, (h, w), settings = _reencoded_types(p, n_frames + 1, with_map, workdir)
+        params["reencode_settings"] = settings
+        start = 0  # the re-encode always starts with its I-frame
+    else:
+        mb = macroblock_types(p, with_map=with_map, max_frames=n_frames + 1)
+        types = mb.frame_types
+        if "I" not in types:
+            mb = macroblock_types(p, with_map=with_map)
+            types = mb.frame_types
+            if "I" not in types:
+                raise VideoReadError(f"{str(p)!r}: no I-frame was decoded")
+        start = types.index("I")
+        if start > 0 and len(types) < start + n_frames + 1:
+            mb = macroblock_types(p, with_map=with_map, max_frames=start + n_frames + 1)
+        h = w = 0
+        if roi is not None:  # the ROI is given in the video's own pixels
+            from toolkit.video import probe
+
+            info = probe(p)
+            h, w = info.height, info.width
+        params["source_codec"] = mb.codec
+    counts = mb.counts
+    rows = counts.iloc[start + 1:start + 1 + n_frames]
+    n_valid = len(rows)
+    if n_valid == 0 or (n_valid < n_frames and not pad):
+        raise ValueError(
+            f"{str(p)!r} has {n_valid} frame(s) after its first I-frame but the footprint needs "
+            f"n_frames={n_frames}: use a smaller n_frames, or pad=True to repeat the last frame's "
+            "footprint" + (" (a single-frame video cannot be padded)" if n_valid == 0 else ""))
+    types = list(rows["frame_type"])
+    if roi is None:
+        vals = rows[list(MB_CLASSES)].to_numpy(np.float64) / float(mb.mb_per_frame)
+        mb_used = mb.mb_per_frame
+    else:
+        if reencode and not isinstance(roi, (tuple, list)):
+            a = np.asarray(roi)  # the re-encode cropped odd sizes by one pixel: crop the mask too
+            if a.ndim in (2, 3) and {a.shape[-2] - h, a.shape[-1] - w} <= {0, 1}:
+                roi = a[..., :h, :w]
+        mask = roi_mb_mask(roi, h, w, n_frames)
+        maps = mb.maps[start + 1:start + 1 + n_valid]
+        vals = np.zeros((n_valid, 3))
+        for j in range(n_valid):
+            sel = maps[j][mask[j]]
+            vals[j] = np.bincount(sel, minlength=3)[:3] / float(sel.size)
+        mb_used = int(mask[0].sum())
+    if n_valid < n_frames:
+        vals = np.vstack([vals, np.repeat(vals[-1:], n_frames - n_valid, axis=0)])
+        types += [types[-1]] * (n_frames - n_valid)
+    return Footprint(values=np.ascontiguousarray(vals), frame_types=tuple(types), n_valid=n_valid,
+                     mb_used=mb_used, sha256=sha256_file(p), path=str(p), params=params)
+
+
+def footprint(
+    path: str | os.PathLike,
+    n_frames: int = 30,
+    reencode: bool = True,
+    roi=None,
+    *,
+    pad: bool = False,
+) -> np.ndarray:
+    """Per-frame ``[f_intra, f_inter, f_skip]`` of the N frames after the first I-frame.
+
+    Parameters and policies as in :func:`extract` (``roi``: box
+    ``(top, left, height, width)`` in pixels or boolean mask; ``pad``: what
+    to do with videos shorter than N+1 frames).
+
+    Returns
+    -------
+    float array ``(n_frames, 3)``, columns intra, inter, skip; each row sums to 1.
+
+    >>> f = footprint("sample_data/real/eat.mkv", n_frames=30)   # doctest: +SKIP
+    >>> f.shape
+    (30, 3)
+    """
+    return extract(path, n_frames=n_frames, reencode=reencode, roi=roi, pad=pad).values
