@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from toolkit.residual import RecastCNN, features_batch, heatmap
+from toolkit.residual.data import local_forgery
+
+
+def test_heatmap_equals_per_window(blur_svm):
+    img = np.random.default_rng(0).integers(0, 256, (100, 90), dtype=np.uint8)
+    net = RecastCNN.from_handcrafted(blur_svm, alpha=216.0, device="cpu")
+    hm = heatmap(img, net, window=48, stride=20)
+    assert hm.shape == ((100 - 48) // 20 + 1, (90 - 48) // 20 + 1)
+    ref = np.array([[net.predict_proba(img[i * 20:i * 20 + 48, j * 20:j * 20 + 48][None])[0]
+                     for j in range(hm.shape[1])] for i in range(hm.shape[0])])
+    np.testing.assert_allclose(np.asarray(hm), ref, atol=1e-5)
+    # row chunking does not change the result
+    chunked = heatmap(img, net, window=48, stride=20, max_rows=60)
+    np.testing.assert_allclose(np.asarray(chunked), np.asarray(hm))
+
+
+def test_heatmap_from_svm_is_the_svm(blur_svm):
+    img = np.random.default_rng(1).integers(0, 256, (80, 80, 3), dtype=np.uint8)
+    hm = heatmap(img, blur_svm, window=64, stride=16)
+    s = blur_svm.decision_function(features_batch(np.stack(
+        [img[i:i + 64, j:j + 64] for i in (0, 16) for j in (0, 16)])))
+    np.testing.assert_allclose(np.asarray(hm).ravel(), 1 / (1 + np.exp(-s)), atol=1e-5)
+
+
+def test_heatmap_localises_blur(blur_svm):
+    from toolkit.synth.sources import photo
+
+    img = photo("rocket")[:192, :256]
+    forged, mask = local_forgery(img, "blur1.1", box=(64, 96, 128, 128))
+    hm = heatmap(forged, blur_svm, window=64, stride=32)
+    pix = hm.to_pixels()
+    assert np.nanmean(pix[mask]) > np.nanmean(pix[~mask]) + 0.2
+    fig = hm.plot(forged)
+    assert len(fig.data) == 2
+    assert len(hm.table()) == hm.size and hm.to_dict()["window"] == 64
+
+
+def test_local_forgery_resize_rejected():
+    with pytest.raises(ValueError, match="resiz"):
+        local_forgery(np.zeros((64, 64, 3), np.uint8), "resize1.5")

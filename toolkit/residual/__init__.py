@@ -1,0 +1,29 @@
+"""Residual co-occurrence descriptors (SRM, seed 004) and their CNN recast.
+
+* :func:`features` — the 162-dim single-model SRM feature of an image,
+  :func:`features_batch` / :func:`feature_counts` for batches of patches.
+* :mod:`toolkit.residual.svm` — linear SVM on it (scikit-learn pipeline).
+* :class:`RecastCNN` — the same chain as a CNN; :meth:`RecastCNN.from_handcrafted`
+  sets every weight from the handcrafted pipeline (and an SVM); :func:`finetune`.
+* :func:`heatmap` — sliding-window manipulation probability, fully convolutional.
+* :mod:`toolkit.residual.data` — source-disjoint pristine / manipulated 128 x 128 patches.
+
+>>> import numpy as np
+>>> from toolkit.residual import features
+>>> features(np.zeros((32, 32, 3), np.uint8)).shape
+(162,)
+"""
+
+from toolkit.residual.cnn import RecastCNN, finetune
+from toolkit.residual.features import (
+    ResidualAnalysis,
+    analyze,
+    feature_counts,
+    features,
+    features_batch,
+    load_image,
+)
+from toolkit.residual.heatmap import HeatMap, heatmap
+
+__all__ = ["features", "features_batch", "feature_counts", "analyze", "ResidualAnalysis", "load_image",
+           "RecastCNN", "finetune", "heatmap", "HeatMap"]

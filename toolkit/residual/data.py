@@ -1,0 +1,186 @@
+"""Pristine and manipulated 128 x 128 patches with source-disjoint train / test splits.
+
+Sources (all shipped with the installed libraries or the project):
+
+* the natural photos of scikit-image / scikit-learn (:data:`toolkit.synth.sources.PHOTOS`);
+  ``china`` and ``flower`` are JPEG files and ``coffee``/``chelsea``/... were
+  compressed once too, so "pristine" means "not manipulated by us";
+* frames of the real H.264 clips in ``../shared/real_video`` (CC-BY), downscaled
+  by 2 with area averaging (:func:`toolkit.synth.sources.real_clip_sequence`), which
+  weakens but does not erase their prior H.264 compression.
+
+Every source belongs to exactly one split (:data:`SPLITS`), so test patches
+come from photos / clips never seen in training, like the seed's
+camera-disjoint split. A manipulated patch is cut from the manipulated
+*whole* source image at the same place as its pristine twin (at the scaled
+place for resizing), manipulations made by :mod:`toolkit.synth.manipulate`.
+
+>>> from toolkit.residual.data import SPLITS
+>>> sorted(SPLITS)
+['test', 'train']
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["SPLITS", "source_images", "Patches", "pristine_patches", "manipulated_pairs", "local_forgery"]
+
+#: source-disjoint split: photo names and real-clip file names
+SPLITS = {
+    "train": {"photos": ["astronaut", "chelsea", "immunohistochemistry", "retina", "motorcycle_left",
+                         "flower", "camera_rgb", "grass_rgb", "page_rgb", "hubble_deep_field"],
+              "clips": ["book.mkv", "bottle-detection.mp4", "car-detection.mp4", "hungry.mkv", "milk.mkv",
+                        "sister.mkv", "thanks.mkv", "one-by-one-person-detection.mp4"]},
+    "test": {"photos": ["coffee", "rocket", "china", "gravel_rgb", "brick_rgb"],
+             "clips": ["eat.mkv", "walk.mkv", "night.mkv"]},
+}
+
+
+def source_images(split: str, clip_frames: int = 6, clip_step: int = 8, use_clips: bool = True):
+    """``[(name, RGB uint8 image)]`` of a split: its photos, then ``clip_frames`` frames
+    (every ``clip_step``-th) of each of its real clips, downscaled by 2. Missing clips are skipped.
+    Cached per arguments (the arrays are read-only)."""
+    return list(_source_images(split, clip_frames, clip_step, use_clips))
+
+
+@lru_cache(maxsize=8)
+def _source_images(split: str, clip_frames: int, clip_step: int, use_clips: bool):
+    from toolkit.synth.sources import photo, real_clip_sequence, real_clips
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    out = [(name, photo(name)) for name in SPLITS[split]["photos"]]
+    if use_clips and clip_frames > 0:
+        clips = {p.name: p for p in real_clips()}
+        for name in SPLITS[split]["clips"]:
+            if name not in clips:
+                continue
+            seq = real_clip_sequence(clips[name], n_frames=clip_frames * clip_step, factor=2)
+            out += [(f"{name}#{k}", seq[k]) for k in range(0, len(seq), clip_step)][:clip_frames]
+    for _, a in out:
+        a.flags.writeable = False
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Patches:
+    """A labelled set of grey (green-band) patches.
+
+    ``x``: B x S x S uint8; ``y``: B labels (0 pristine, 1 manipulated);
+    ``source``: B source names; ``pos``: B x 2 (top, left) in the pristine image.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    source: list
+    pos: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.x.tobytes()).hexdigest()
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame({"source": self.source, "top": self.pos[:, 0], "left": self.pos[:, 1],
+                             "label": self.y})
+
+
+def _grid(img: np.ndarray, size: int, stride: int, min_std: float):
+    h, w = img.shape[:2]
+    g = img[..., 1].astype(np.float32)
+    pos = [(t, lf) for t in range(0, h - size + 1, stride) for lf in range(0, w - size + 1, stride)]
+    # drop flat / saturated patches (e.g. the black border of "retina"): they are identical after
+    # most manipulations and would only add label noise
+    return [(t, lf) for t, lf in pos if g[t:t + size, lf:lf + size].std() >= min_std]
+
+
+def pristine_patches(split: str, n: int | None = None, size: int = 128, stride: int = 64,
+                     min_std: float = 3.0, seed: int = 0, max_per_source: int = 50,
+                     **source_kw) -> list[tuple[str, int, int]]:
+    """Patch locations ``(source name, top, left)`` of a split, ``n`` drawn at random (seeded).
+
+    At most ``max_per_source`` per photo / clip (so that large photos do not dominate),
+    chosen at random; patches with a green-band std below ``min_std`` are dropped.
+    """
+    locs = []
+    rng = np.random.default_rng(seed)
+    for name, img in source_images(split, **source_kw):
+        grid = _grid(img, size, stride, min_std)
+        cap = max_per_source if "#" not in name else max(1, max_per_source // source_kw.get("clip_frames", 6))
+        if len(grid) > cap:
+            grid = [grid[i] for i in sorted(rng.choice(len(grid), cap, replace=False))]
+        locs += [(name, t, lf) for t, lf in grid]
+    if n is not None and n < len(locs):
+        locs = [locs[i] for i in sorted(rng.choice(len(locs), n, replace=False))]
+    return locs
+
+
+def manipulated_pairs(split: str, manipulation: str, n: int | None = None, size: int = 128,
+                      stride: int = 64, seed: int = 0, progress: bool = False, max_per_source: int = 50,
+                      **source_kw) -> Patches:
+    """``n`` pristine patches of ``split`` and their manipulated twins (2n patches, labels 0 then 1).
+
+    ``manipulation`` is a key of :data:`toolkit.synth.manipulate.MANIPULATIONS`
+    (AWGN seeded per source image from ``seed``).
+    """
+    from tqdm.auto import tqdm
+
+    from toolkit.synth.manipulate import MANIPULATIONS, apply
+
+    if manipulation not in MANIPULATIONS:
+        raise ValueError(f"unknown manipulation {manipulation!r}; choose from {', '.join(MANIPULATIONS)}")
+    locs = pristine_patches(split, n, size, stride, seed=seed, max_per_source=max_per_source, **source_kw)
+    by_src: dict[str, list] = {}
+    for name, t, lf in locs:
+        by_src.setdefault(name, []).append((t, lf))
+    images = dict(source_images(split, **source_kw))
+    prist, manip, srcs, pos = [], [], [], []
+    for k, (name, tl) in enumerate(tqdm(by_src.items(), disable=not progress, desc=manipulation)):
+        img = images[name]
+        m = apply(img, manipulation, seed=seed * 1000 + k)
+        sy, sx = m.shape[0] / img.shape[0], m.shape[1] / img.shape[1]
+        for t, lf in tl:
+            prist.append(img[t:t + size, lf:lf + size, 1])
+            t2 = min(int(round(t * sy)), m.shape[0] - size)
+            l2 = min(int(round(lf * sx)), m.shape[1] - size)
+            manip.append(m[t2:t2 + size, l2:l2 + size, 1])
+            srcs.append(name)
+            pos.append((t, lf))
+    x = np.stack(prist + manip)
+    y = np.r_[np.zeros(len(prist), int), np.ones(len(manip), int)]
+    return Patches(x=x, y=y, source=srcs + srcs, pos=np.array(pos + pos).reshape(-1, 2),
+                   params={"split": split, "manipulation": manipulation, "n": n, "size": size,
+                           "stride": stride, "seed": seed, "max_per_source": max_per_source, **source_kw})
+
+
+def local_forgery(image: np.ndarray, manipulation: str, box: tuple[int, int, int, int] | None = None,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A locally manipulated copy of ``image`` and its boolean mask.
+
+    The manipulation (resizing excluded: it changes the size) is applied to the
+    whole image and pasted back inside ``box`` = (top, left, height, width),
+    default the central third; returns ``(forged uint8 image, mask H x W bool)``.
+    """
+    from toolkit.synth.manipulate import apply
+
+    if manipulation.startswith("resize"):
+        raise ValueError("local forgery with resizing is not supported (the size changes); pick another")
+    img = np.asarray(image)
+    h, w = img.shape[:2]
+    top, left, bh, bw = box if box is not None else (h // 3, w // 3, h // 3, w // 3)
+    m = apply(img, manipulation, seed=seed)
+    out = img.copy()
+    out[top:top + bh, left:left + bw] = m[top:top + bh, left:left + bw]
+    mask = np.zeros((h, w), bool)
+    mask[top:top + bh, left:left + bw] = True
+    return out, mask
