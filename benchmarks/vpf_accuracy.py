@@ -1,6 +1,6 @@
 """VPF accuracy: double-encoding detection and first-GOP estimation on a generated set.
 
-Run: ``python benchmarks/vpf_accuracy.py [--n-pos 60] [--n-neg 60] [--frames 250]``
+Run: ``python benchmarks/vpf_accuracy.py [--n-pos 40] [--n-neg 40] [--frames 250]``
 (``TOOLKIT_QUICK=1`` shrinks it to a few clips). Writes
 ``benchmarks/results/vpf_accuracy.json``.
 
@@ -69,8 +69,8 @@ def summarize(df: pd.DataFrame, thr: float, fpr: float = 0.03) -> dict:
 def main(argv=None) -> dict:
     quick = quick_mode()
     ap = argparse.ArgumentParser(description="VPF accuracy benchmark")
-    ap.add_argument("--n-pos", type=int, default=6 if quick else 60)
-    ap.add_argument("--n-neg", type=int, default=6 if quick else 60)
+    ap.add_argument("--n-pos", type=int, default=6 if quick else 40)
+    ap.add_argument("--n-neg", type=int, default=6 if quick else 40)
     ap.add_argument("--frames", type=int, default=120 if quick else 250)
     ap.add_argument("--work", default="/tmp/vpf_bench")
     ap.add_argument("--out", default=str(RESULTS / ("vpf_accuracy_quick.json" if quick
@@ -83,7 +83,8 @@ def main(argv=None) -> dict:
     rows_all = []
     for name, seed, bframes in (("no_b", 1, 0), ("b", 2, 2)):
         specs = make_specs(a.n_pos, a.n_neg, seed, bframes, sources)
-        rows = run_set(specs, f"{a.work}/clips", a.frames, cache_dir=f"{a.work}/sources")
+        clip_dir = f"{a.work}/clips_{a.n_pos}_{a.n_neg}_{a.frames}"  # spec ids depend on the sizes
+        rows = run_set(specs, clip_dir, a.frames, cache_dir=f"{a.work}/sources")
         df = pd.DataFrame(rows)
         rows_all += rows
         results[name] = summarize(df, thr)
