@@ -54,7 +54,8 @@ def default_sources(n_photo: int, n_real: int, seed: int) -> list[str]:
 def source_frames(source: str, n_frames: int, size=(288, 352), cache_dir=None) -> np.ndarray:
     """Frames (T x H x W x 3 uint8) of a source id, cached as .npy in ``cache_dir``."""
     if cache_dir is not None:
-        f = Path(cache_dir) / (source.replace(":", "_").replace("/", "_") + f"_{n_frames}.npy")
+        tag = "" if tuple(size) == (288, 352) else f"_{size[0]}x{size[1]}"
+        f = Path(cache_dir) / (source.replace(":", "_").replace("/", "_") + f"_{n_frames}{tag}.npy")
         if f.exists():
             return np.load(f)
     kind, *rest = source.split(":")
@@ -105,13 +106,14 @@ def make_specs(n_pos: int, n_neg: int, seed: int, bframes: int, sources: list[st
     return specs
 
 
-def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None) -> Path:
+def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None,
+               size=(288, 352)) -> Path:
     """Encode one spec into ``out_dir/<id>.mp4`` (reused when it exists); returns the path."""
     out = Path(out_dir) / f"{spec['id']}.mp4"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    frames = source_frames(spec["source"], n_frames, cache_dir=cache_dir)
+    frames = source_frames(spec["source"], n_frames, size=size, cache_dir=cache_dir)
     tmp = out.with_suffix(".part.mp4")
     if spec["first"] is None:
         encode(frames, tmp, spec["second"])
@@ -123,7 +125,7 @@ def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None) -> Path
 
 
 def run_set(specs: list[dict], out_dir, n_frames: int = 250, cache_dir=None,
-            progress: bool = True, analyze_kwargs=None) -> list[dict]:
+            progress: bool = True, analyze_kwargs=None, size=(288, 352)) -> list[dict]:
     """Build every clip and analyse it; one row (dict) per clip with spec, score and GOP."""
     from tqdm.auto import tqdm
 
@@ -131,7 +133,7 @@ def run_set(specs: list[dict], out_dir, n_frames: int = 250, cache_dir=None,
 
     rows = []
     for spec in tqdm(specs, disable=not progress, desc="VPF set"):
-        path = build_case(spec, out_dir, n_frames, cache_dir)
+        path = build_case(spec, out_dir, n_frames, cache_dir, size=size)
         r = analyze(path, threshold=0.0, **(analyze_kwargs or {}))
         rows.append(dict(id=spec["id"], label=spec["label"], source=spec["source"],
                          first=json.dumps(spec["first"]), second=json.dumps(spec["second"]),
