@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import ipywidgets as W
 import numpy as np
@@ -70,7 +71,9 @@ class CountryTopKExplorer(W.VBox):
             self.images = {"image": image, **self.images}
         if not self.images:
             raise ValueError("give at least one image (images={...} or image=...) to explore")
-        self.model = country.load_model(model) if model is None or isinstance(model, str) else model
+        if model is None or isinstance(model, (str, os.PathLike)):
+            model = country.load_model(model or country.DEMO_WEIGHTS)
+        self.model = model
         self.tiles = tiles
         self._raw: dict[str, object] = {}
         self.picker = W.Dropdown(options=list(self.images), description="image")

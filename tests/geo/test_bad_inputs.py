@@ -43,6 +43,10 @@ def test_cmyk_rgba_16bit(tmp_path, tiny_country_model):
     assert b.dtype == np.uint8 and b.shape == (64, 80, 3)
     np.testing.assert_array_equal(b[..., 0], np.clip(g16 / 65535 * 255 + 0.5, 0, 255).astype(np.uint8))
     assert load_image(g16).max() == b.max()
+    rgb16 = np.full((40, 40, 3), 65535, np.uint16)
+    rgb16[0, 0] = (0, 32768, 65535)
+    c = load_image(rgb16)
+    assert c.dtype == np.uint8 and c[1, 1].tolist() == [255, 255, 255] and c[0, 0].tolist() == [0, 128, 255]
     for f in ("cmyk.jpg", "rgba.png", "g16.png"):
         t = country.predict(tmp_path / f, k=3, model=tiny_country_model)
         assert len(t) == 3

@@ -25,6 +25,9 @@ import numpy as np
 
 from toolkit.geo import groups
 from toolkit.geo.image import image_sha256, load_image
+from toolkit.geo.pretrained import register_all as _register_all
+
+_register_all()  # the large checkpoints are known to the registry (with instructions) once geo is used
 
 __all__ = [
     "CROP_NAMES",
