@@ -73,6 +73,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--n-neg", type=int, default=6 if quick else 40)
     ap.add_argument("--frames", type=int, default=120 if quick else 250)
     ap.add_argument("--work", default="/tmp/vpf_bench")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (2 cores at most)")
     ap.add_argument("--out", default=str(RESULTS / ("vpf_accuracy_quick.json" if quick
                                                      else "vpf_accuracy.json")))
     a = ap.parse_args(argv)
@@ -84,7 +85,7 @@ def main(argv=None) -> dict:
     for name, seed, bframes in (("no_b", 1, 0), ("b", 2, 2)):
         specs = make_specs(a.n_pos, a.n_neg, seed, bframes, sources)
         clip_dir = f"{a.work}/clips_{a.n_pos}_{a.n_neg}_{a.frames}"  # spec ids depend on the sizes
-        rows = run_set(specs, clip_dir, a.frames, cache_dir=f"{a.work}/sources")
+        rows = run_set(specs, clip_dir, a.frames, cache_dir=f"{a.work}/sources", jobs=a.jobs)
         df = pd.DataFrame(rows)
         rows_all += rows
         results[name] = summarize(df, thr)

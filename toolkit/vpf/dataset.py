@@ -72,7 +72,9 @@ def source_frames(source: str, n_frames: int, size=(288, 352), cache_dir=None) -
         raise ValueError(f"unknown source kind in {source!r}")
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        np.save(f, frames)
+        tmp = f.with_name(f"{f.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, frames)
+        os.replace(tmp, f)  # atomic: parallel workers may make the same source
     return frames
 
 
@@ -114,7 +116,7 @@ def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None,
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     frames = source_frames(spec["source"], n_frames, size=size, cache_dir=cache_dir)
-    tmp = out.with_suffix(".part.mp4")
+    tmp = out.with_name(f"{out.stem}.{os.getpid()}.part.mp4")
     if spec["first"] is None:
         encode(frames, tmp, spec["second"])
     else:
@@ -124,22 +126,36 @@ def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None,
     return out
 
 
-def run_set(specs: list[dict], out_dir, n_frames: int = 250, cache_dir=None,
-            progress: bool = True, analyze_kwargs=None, size=(288, 352)) -> list[dict]:
-    """Build every clip and analyse it; one row (dict) per clip with spec, score and GOP."""
-    from tqdm.auto import tqdm
-
+def _run_one(args) -> dict:
     from toolkit.vpf import analyze
 
-    rows = []
-    for spec in tqdm(specs, disable=not progress, desc="VPF set"):
-        path = build_case(spec, out_dir, n_frames, cache_dir, size=size)
-        r = analyze(path, threshold=0.0, **(analyze_kwargs or {}))
-        rows.append(dict(id=spec["id"], label=spec["label"], source=spec["source"],
-                         first=json.dumps(spec["first"]), second=json.dumps(spec["second"]),
-                         first_codec=(spec["first"] or {}).get("codec"),
-                         true_gop=(spec["first"] or {}).get("gop"),
-                         second_gop=spec["second"]["gop"], second_qp=spec["second"]["quality"],
-                         bframes=spec["second"]["bframes"], vpf_value=r.vpf_value,
-                         best_gop=r.best_gop, status=r.status, n_frames=r.n_frames))
-    return rows
+    spec, out_dir, n_frames, cache_dir, size, kw = args
+    path = build_case(spec, out_dir, n_frames, cache_dir, size=size)
+    r = analyze(path, threshold=0.0, **(kw or {}))
+    return dict(id=spec["id"], label=spec["label"], source=spec["source"],
+                first=json.dumps(spec["first"]), second=json.dumps(spec["second"]),
+                first_codec=(spec["first"] or {}).get("codec"),
+                true_gop=(spec["first"] or {}).get("gop"),
+                second_gop=spec["second"]["gop"], second_qp=spec["second"]["quality"],
+                bframes=spec["second"]["bframes"], vpf_value=r.vpf_value,
+                best_gop=r.best_gop, status=r.status, n_frames=r.n_frames)
+
+
+def run_set(specs: list[dict], out_dir, n_frames: int = 250, cache_dir=None,
+            progress: bool = True, analyze_kwargs=None, size=(288, 352), jobs: int = 1) -> list[dict]:
+    """Build every clip and analyse it; one row (dict) per clip with spec, score and GOP.
+
+    ``jobs`` > 1 runs that many worker processes (results keep the order of ``specs``).
+    """
+    from tqdm.auto import tqdm
+
+    args = [(spec, out_dir, n_frames, cache_dir, size, analyze_kwargs) for spec in specs]
+    if jobs <= 1:
+        return [_run_one(a) for a in tqdm(args, disable=not progress, desc="VPF set")]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        return list(tqdm(pool.map(_run_one, args), total=len(args), disable=not progress,
+                         desc="VPF set"))
