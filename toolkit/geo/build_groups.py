@@ -14,8 +14,12 @@ Outputs (in ``toolkit/geo/data/``):
   plus each country's name, region and centroid.
 * ``countries.geojson`` — simplified country outlines (Douglas-Peucker via
   ``skimage.measure.approximate_polygon``), one Feature per ISO code that has
-  an outline in ``countryinfo``; small countries without one are drawn as
-  circles by :mod:`toolkit.geo.maps`.
+  an outline in ``countryinfo``; with ``--naturalearth WHEEL`` the countries
+  that ``countryinfo`` ships without an outline (e.g. Hungary, Serbia, Myanmar)
+  are filled from the public-domain Natural Earth 1:110m countries shipped
+  inside the geopandas 0.14.4 wheel (``pip download --no-deps geopandas==0.14.4``;
+  the committed file was built that way). Countries still without an outline
+  (small islands) are drawn as circles by :mod:`toolkit.geo.maps`.
 
 Grouping rule (seed 001, section 7.2.2: "balance the number of images in each
 class; merge nearby, semantically similar countries"). The seed does not publish
@@ -253,6 +257,78 @@ def build_geojson(info: dict[str, dict], tolerance: float = 0.05) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+def _read_shp_polygons(data: bytes) -> list[list[np.ndarray]]:
+    """Polygon rings of each record of an ESRI shapefile (.shp bytes); None for null shapes.
+
+    Hand-written (about 20 lines) so that rebuilding needs no GIS package.
+    """
+    import struct
+
+    pos, out = 100, []
+    while pos + 8 <= len(data):
+        _, length = struct.unpack(">2i", data[pos : pos + 8])
+        content = data[pos + 8 : pos + 8 + 2 * length]
+        pos += 8 + 2 * length
+        if struct.unpack("<i", content[:4])[0] != 5:  # not a polygon (0 = null shape)
+            out.append(None)
+            continue
+        nparts, npts = struct.unpack("<2i", content[36:44])
+        parts = list(struct.unpack(f"<{nparts}i", content[44 : 44 + 4 * nparts])) + [npts]
+        start = 44 + 4 * nparts
+        pts = np.frombuffer(content[start : start + 16 * npts], "<f8").reshape(-1, 2)
+        out.append([pts[a:b] for a, b in zip(parts[:-1], parts[1:], strict=True)])
+    return out
+
+
+def _read_dbf(data: bytes) -> list[dict[str, str]]:
+    """Records of a dBASE III table (.dbf bytes) as dicts of stripped strings."""
+    import struct
+
+    n, header_len, rec_len = struct.unpack("<IHH", data[4:12])
+    fields, pos = [], 32
+    while data[pos] != 0x0D:
+        name = data[pos : pos + 11].split(b"\0")[0].decode("ascii")
+        fields.append((name, data[pos + 16]))
+        pos += 32
+    rows = []
+    for i in range(n):
+        rec = data[header_len + i * rec_len : header_len + (i + 1) * rec_len]
+        off, row = 1, {}
+        for name, flen in fields:
+            row[name] = rec[off : off + flen].decode("utf-8", "replace").strip()
+            off += flen
+        rows.append(row)
+    return rows
+
+
+def _ring_area(r: np.ndarray) -> float:
+    x, y = r[:, 0], r[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def naturalearth_outlines(wheel: str | Path) -> dict[str, dict]:
+    """ISO alpha-3 -> GeoJSON MultiPolygon from ``naturalearth_lowres`` inside a geopandas<1 wheel."""
+    import zipfile
+
+    base = "geopandas/datasets/naturalearth_lowres/naturalearth_lowres"
+    with zipfile.ZipFile(wheel) as z:
+        shapes = _read_shp_polygons(z.read(base + ".shp"))
+        table = _read_dbf(z.read(base + ".dbf"))
+    out = {}
+    for rings, row in zip(shapes, table, strict=True):
+        iso3 = row.get("iso_a3", "")
+        if not rings or not iso3 or iso3 == "-99":
+            continue
+        polys: list[list] = []
+        for r in rings:
+            if _ring_area(r) <= 0 or not polys:  # shapefile outer rings run clockwise
+                polys.append([r.tolist()])
+            else:  # counter-clockwise: a hole of the previous outer ring
+                polys[-1].append(r.tolist())
+        out[iso3] = {"type": "MultiPolygon", "coordinates": polys}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Write ``country_groups.json`` and ``countries.geojson`` into ``toolkit/geo/data``."""
     import argparse
@@ -260,11 +336,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DATA_DIR))
     ap.add_argument("--tolerance", type=float, default=0.05, help="simplification tolerance in degrees")
+    ap.add_argument("--naturalearth", help="geopandas-0.14.4 wheel: fill missing outlines from Natural Earth")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     info = load_countryinfo()
     groups = build_groups(info)
+    if args.naturalearth:
+        ne = naturalearth_outlines(args.naturalearth)
+        for rec in info.values():
+            if rec["geojson"] is None and rec["iso3"] in ne:
+                rec["geojson"] = {"type": "FeatureCollection", "features": [{"geometry": ne[rec["iso3"]]}]}
     doc = {
         "source": "countryinfo (PyPI) per-country JSON; rule in toolkit/geo/build_groups.py",
         "n_countries": len(info),
