@@ -17,7 +17,9 @@ included); model 10 KB.
     python benchmarks/fsvm.py                 # full run (~10-15 min on 2 busy cores)
     TOOLKIT_QUICK=1 python benchmarks/fsvm.py # smaller sets, fewer splits
 
-Writes ``benchmarks/results/fsvm.json`` (``fsvm_quick.json`` in quick mode).
+Writes ``benchmarks/results/fsvm.json`` (``fsvm_quick.json`` in quick mode,
+``fsvm_seed<S>.json`` with ``--seed S``; seed 0's fakes include the 24 used
+once to calibrate ``simulate.TEXTURE_RMS``, so run another seed as a held-out check).
 Simulated videos are cached in ``$TOOLKIT_CACHE/fsvm_sim`` (default
 ``~/.cache/toolkit``) and rebuilt when missing.
 """
@@ -44,14 +46,14 @@ SEED_NUMBERS = {"accuracy_4_per_class": 0.98, "train_time_s_16_per_class": [0.72
                         "training time and size from Table 5.4 (DeepFor / VFHQ, 16 videos)"}
 
 
-def cache_root() -> Path:
+def cache_root(seed: int = 0) -> Path:
     base = os.environ.get("TOOLKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
                                                            "toolkit")
-    return Path(base) / "fsvm_sim"
+    return Path(base) / ("fsvm_sim" + (f"_seed{seed}" if seed else ""))
 
 
-def build(name: str, n_per_class: int, **kw) -> Path:
-    root = cache_root() / name
+def build(name: str, n_per_class: int, cache: Path, **kw) -> Path:
+    root = cache / name
     manifest = root / "manifest.json"
     want = {"n_per_class": n_per_class, **{k: (list(v) if isinstance(v, tuple) else v)
                                            for k, v in kw.items()}}
@@ -115,7 +117,7 @@ def main(argv=None) -> dict:
     }
     for name, kw in sets.items():
         print(f"[{name}]")
-        root = build(name, **kw)
+        root = build(name, cache=cache_root(args.seed), **kw)
         t0 = time.perf_counter()
         ds = load_folder(root, n_frames=30, progress=False)
         per_video = (time.perf_counter() - t0) / max(len(ds), 1)
@@ -143,12 +145,13 @@ def main(argv=None) -> dict:
                       f"SVM fit {1000 * r['svm_fit_s_mean']:.1f} ms, with features "
                       f"{r['train_s_with_features']:.2f} s, model {r['model_bytes']} B")
     # one saved model on disk, to report a real file size
-    ds_full = load_folder(cache_root() / "full", n_frames=30, progress=False)
+    ds_full = load_folder(cache_root(args.seed) / "full", n_frames=30, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         m = FSVM().fit(ds_full.footprints, ds_full.labels)
         out["saved_model_bytes"] = m.save(Path(tmp) / "fsvm.json")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / ("fsvm_quick.json" if quick else "fsvm.json")
+    stem = "fsvm" + ("_quick" if quick else "") + (f"_seed{args.seed}" if args.seed else "")
+    path = RESULTS / f"{stem}.json"
     path.write_text(json.dumps(out, indent=2))
     print(f"saved model: {out['saved_model_bytes']} bytes; wrote {path}")
     return out
