@@ -44,6 +44,7 @@ __all__ = [
     "build_siamese",
     "save_siamese",
     "load_siamese",
+    "load_model",
     "preprocess",
     "scene_similarity",
     "places_to_hierarchy",
@@ -163,6 +164,10 @@ def load_siamese(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "
     net.load_state_dict(ck["state_dict"])
     net.meta = dict(ck.get("meta", {}))
     return net.to(resolve_device(device)).eval()
+
+
+#: house convention: ``toolkit.<method>.load_model(name)``
+load_model = load_siamese
 
 
 def preprocess(image) -> np.ndarray:
