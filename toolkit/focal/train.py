@@ -37,10 +37,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from toolkit.focal.data import TASKS, Split, build_dataset, load_split
+from toolkit.focal.data import Split, build_dataset, load_split
 from toolkit.focal.model import GRID, PATCH, FocalNet, count_parameters
 
-__all__ = ["RECIPES", "TrainResult", "train", "evaluate", "crop_logits", "main"]
+__all__ = ["RECIPES", "TrainResult", "train", "evaluate", "crop_logits", "model_card", "register_weights",
+           "main"]
 
 RECIPES = {
     "codec": dict(optimizer="adam", lr=1e-3, lr_step=0, batch_size=256, epochs=10, crops_per_epoch=400),
@@ -101,6 +102,19 @@ class CropSampler:
             masks[k] = self.split.valid[f, u0:u0 + n, v0:v0 + n]
         return (torch.from_numpy(crops), torch.from_numpy(self.split.labels[pick[:, 0]]),
                 torch.from_numpy(masks))
+
+
+@torch.no_grad()
+def _init_bn_stats(net: FocalNet, fn, x: torch.Tensor) -> None:
+    """Set every BN layer's running statistics to those of one batch ``fn(net, x)`` in train mode."""
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    old = [m.momentum for m in bns]
+    for m in bns:
+        m.momentum = 1.0
+    net.train()
+    fn(net, x)
+    for m, mom in zip(bns, old):
+        m.momentum = mom
 
 
 def _eval_patches(split: Split, max_patches: int | None, seed: int):
@@ -204,7 +218,7 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
           lr: float | None = None, frames_per_video: int = 6, val_patches: int = 800,
           test_patches: int | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = 2, sources: dict | None = None, max_minutes: float | None = None,
-          progress: bool = True) -> TrainResult:
+          splits: dict[str, Split] | None = None, progress: bool = True) -> TrainResult:
     """Train the ``task`` ('codec' or 'quality') network with the seed's recipe.
 
     Parameters
@@ -218,6 +232,8 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         Crop side in pixels (64 + 8k); 64 is plain per-patch training.
     val_patches, test_patches : int
         Validation patches per epoch (fixed subset) and test patches (None = all).
+    splits : dict, optional
+        Ready ``{'train', 'val', 'test'}`` :class:`~toolkit.focal.data.Split` objects (skip building).
     max_minutes : float, optional
         Safety stop: no new epoch starts after this many minutes (recorded in ``params``).
     sources : dict, optional
@@ -248,14 +264,18 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         torch.set_num_threads(int(threads))
     t0 = time.time()
     data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    files = build_dataset(task, data_dir, frames_per_video=frames_per_video, seed=seed,
-                          sources=sources, progress=progress)
-    splits = {k: load_split(f) for k, f in files.items()}
+    if splits is None:
+        files = build_dataset(task, data_dir, frames_per_video=frames_per_video, seed=seed,
+                              sources=sources, progress=progress)
+        splits = {k: load_split(f) for k, f in files.items()}
+    elif set(splits) != {"train", "val", "test"}:
+        raise ValueError(f"splits must have 'train', 'val' and 'test', got {sorted(splits)}")
     t_data = time.time() - t0
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     dev = resolve_device(device)
-    net = FocalNet(len(TASKS[task]), classes=TASKS[task]).to(dev)
+    classes = splits["train"].classes
+    net = FocalNet(len(classes), classes=classes).to(dev)
     if r["optimizer"] == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=r["lr"])
     else:
@@ -265,6 +285,11 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     crops_per_batch = max(1, round(r["batch_size"] / sampler.n ** 2))
     steps = max(1, r["crops_per_epoch"] // crops_per_batch)
     history, best, best_state, best_epoch = [], np.inf, None, 0
+    # batch-norm running statistics start at mean 0 / var 1, far from this network's activations
+    # (var ~1e-2): take them from a first batch so that eval-mode validation is meaningful from
+    # epoch 1 on (afterwards the usual momentum 0.1 tracks them)
+    first = sampler.sample(crops_per_batch, np.random.default_rng(seed + 1))[0].to(dev)
+    _init_bn_stats(net, crop_logits, first)
     stopped_early = False
     for epoch in range(1, r["epochs"] + 1):
         if max_minutes is not None and epoch > 1 and time.time() - t0 > 60 * max_minutes:
@@ -291,9 +316,9 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val["loss"],
                         "val_accuracy": val["patch_accuracy"], "lr": opt.param_groups[0]["lr"],
                         "seconds": time.time() - t0})
-        if progress:
-            print(f"epoch {epoch}: train loss {history[-1]['train_loss']:.4f}, val loss {val['loss']:.4f}, "
-                  f"val acc {val['patch_accuracy']:.3f}", flush=True)
+        # one line per epoch, also in the logs of --no-progress runs
+        print(f"epoch {epoch}: train loss {history[-1]['train_loss']:.4f}, val loss {val['loss']:.4f}, "
+              f"val acc {val['patch_accuracy']:.3f}", flush=True)
         if val["loss"] < best:
             best, best_epoch = val["loss"], epoch
             best_state = copy.deepcopy(net.state_dict())
@@ -312,10 +337,11 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
                        params=params, seconds=time.time() - t0, data=data)
 
 
-def model_card(res: TrainResult, command: str) -> str:
+def model_card(res: TrainResult | dict, command: str) -> str:
     """Model-card text of a training run (data, recipe, measured accuracy)."""
-    t, p, d = res.test, res.params, res.data
-    what = ("codec classifier: MPEG-2 / MPEG-4 / H.264 / H.265" if res.task == "codec"
+    r = res.to_dict() if isinstance(res, TrainResult) else res
+    t, p, d, task = r["test"], r["params"], r["data"], r["task"]
+    what = ("codec classifier: MPEG-2 / MPEG-4 / H.264 / H.265" if task == "codec"
             else "quality classifier: quantisation step Δ = 5 / 10 / 20 / 40 (MPEG-2, MPEG-4, H.264; "
                  "MPEG's smallest step is 8, so its 'Δ=5' class is qscale 1)")
     return "\n".join([
@@ -325,18 +351,37 @@ def model_card(res: TrainResult, command: str) -> str:
         f"val {len(d['val']['sources'])} / {d['val']['videos']}, test {len(d['test']['sources'])} / "
         f"{d['test']['videos']} (source-disjoint). Sources: photo sequences over scikit-image/"
         "scikit-learn photos and real H.264 clips downscaled by 2 (CC-BY, /work/shared/real_video)."
-        + (" Patches with luma variance <= 10^3 excluded." if res.task == "quality" else ""),
+        + (" Patches with luma variance <= 10^3 excluded." if task == "quality" else ""),
         f"Training: {p['optimizer']} lr {p['lr']}"
         + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")
         + f", cross-entropy, batch {p['crops_per_batch']} crops x {p['patches_per_crop']} patches, "
-        f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {res.best_epoch}, "
-        f"seed {p['seed']}, {res.seconds / 60:.0f} min on {p['device']} ({p['threads']} threads).",
+        f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {r['best_epoch']}, "
+        f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads).",
         f"Held-out test ({t['n_sources']} sources, {t['n_patches']} non-overlapping patches, "
         f"{t['n_frames']} frames): patch accuracy {t['patch_accuracy']:.3f}, frame accuracy "
         f"{t['frame_accuracy_mean']:.3f} (mean) / {t['frame_accuracy_majority']:.3f} (majority). "
         "The seed reports no patch-classification accuracy (only splicing-localisation results).",
         f"Reproduce: {command}",
     ])
+
+
+def register_weights(task: str, weights_file: str | os.PathLike, results: TrainResult | dict | str | Path,
+                     command: str):
+    """Ship ``weights_file`` as ``focal/<task>`` with a model card built from the run's results."""
+    from toolkit.weights import register_file
+
+    if isinstance(results, (str, Path)):
+        results = json.loads(Path(results).read_text())
+    r = results.to_dict() if isinstance(results, TrainResult) else results
+    src = Path(weights_file)
+    named = src.with_name(f"focal_{task}.pt")
+    if src.resolve() != named.resolve():
+        import shutil
+
+        shutil.copyfile(src, named)
+    return register_file(f"focal/{task}", named, train_command=command, card=model_card(r, command),
+                         extra={"metrics": r["test"], "history": r["history"], "params": r["params"],
+                                "data": r["data"]})
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
@@ -372,12 +417,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     results.write_text(json.dumps(res.to_dict(), indent=1))
     print(json.dumps({k: v for k, v in res.test.items() if not k.startswith("confusion")}, indent=1))
     if a.register:
-        from toolkit.weights import register_file
-
         cmd = "python -m toolkit.focal.train " + " ".join(argv if argv is not None else sys.argv[1:])
-        register_file(f"focal/{a.task}", out, train_command=cmd, card=model_card(res, cmd),
-                      extra={"metrics": {k: v for k, v in res.test.items()}, "history": res.history,
-                             "params": res.params})
+        register_weights(a.task, out, res, cmd)
         print(f"registered focal/{a.task} -> {out.name}")
     return res
 

@@ -1,0 +1,72 @@
+"""FocalNet follows Table 1 / Figure 3 of seed 000."""
+
+import pytest
+import torch
+
+from toolkit.focal import FocalNet, count_parameters, load_model, save_model
+from toolkit.focal.model import LAYERS
+
+
+def test_layer_shapes_match_figure3():
+    net = FocalNet(4).eval()
+    x = torch.rand(3, 1, 64, 64) * 255
+    shapes = []
+    h = net.normalize(x)
+    for name, k, s, p in LAYERS:
+        conv = getattr(net, name)
+        assert conv.kernel_size == (k, k) and conv.stride == (s, s) and conv.padding == (p, p)
+        assert conv.out_channels == 64
+        h = torch.relu(getattr(net, "bn" + name[-1])(conv(h)))
+        shapes.append(tuple(h.shape[1:]))
+    # Figure 3: m = 61, 30, 27, 13, 7 feature-map sizes; 7x7 = one descriptor per block corner
+    assert shapes == [(64, 61, 61), (64, 30, 30), (64, 27, 27), (64, 13, 13), (64, 7, 7)]
+    assert tuple(net.trunk(x).shape) == (3, 64, 13, 13)
+    assert tuple(net.corners(x).shape) == (3, 64, 7, 7)
+    assert tuple(net.descriptor(x).shape) == (3, 64)
+    assert tuple(net(x).shape) == (3, 4)
+    assert torch.allclose(net(x), net.fc2(net.descriptor(x)))
+
+
+def test_parameter_count():
+    net = FocalNet(4)
+    convs = 1 * 64 * 16 + 64 + 64 * 64 * 9 + 64 + 64 * 64 * 16 + 64 + 2 * (64 * 64 * 9 + 64)
+    bns = 5 * 2 * 64
+    fcs = 64 * 7 * 7 * 64 + 64 + 64 * 4 + 4
+    assert count_parameters(net) == convs + bns + fcs == 379_140  # "about 380 K" (issue)
+    assert count_parameters(FocalNet(2)) == 379_140 - 2 * 65
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match="num_classes"):
+        FocalNet(1)
+    with pytest.raises(ValueError, match="class names"):
+        FocalNet(4, classes=("a", "b"))
+
+
+def test_save_load_round_trip(tmp_path, codec_net, monkeypatch):
+    from toolkit import focal
+
+    f = tmp_path / "focal_codec.pt"
+    save_model(codec_net, f, meta={"note": "test"})
+    net = focal._load_file(f, torch.device("cpu"))
+    x = torch.rand(2, 1, 64, 64) * 255
+    assert net.classes == codec_net.classes and net.meta == {"note": "test"}
+    assert not net.training
+    assert torch.equal(net(x), codec_net(x))
+
+
+def test_load_model_errors(tmp_path, monkeypatch):
+    from toolkit import weights
+
+    with pytest.raises(ValueError, match="unknown FOCAL model"):
+        load_model("resolution")
+    # nothing shipped nor cached: a WeightsNotFoundError that names the training command
+    monkeypatch.setattr(weights, "SHIPPED_DIR", tmp_path / "none")
+    monkeypatch.setenv("TOOLKIT_CACHE", str(tmp_path / "cache"))
+    for name in ("codec", "quality"):
+        with pytest.raises(weights.WeightsNotFoundError, match=f"toolkit.focal.train {name}"):
+            load_model(name)
+    # and the same when the registry does not know the name at all
+    monkeypatch.setattr(weights, "available", lambda: [])
+    with pytest.raises(weights.WeightsNotFoundError, match="focal_codec.pt"):
+        load_model("codec")

@@ -1,0 +1,132 @@
+"""FOCAL training data and trainer: exact crop training, splits, a tiny run that learns."""
+
+import numpy as np
+import pytest
+import torch
+
+from toolkit.focal import data
+from toolkit.focal.data import SourceSpec, Split, build_split, encode_configs, patch_variance, split_sources
+from toolkit.focal.train import CropSampler, crop_logits, evaluate, train
+
+
+def test_crop_logits_equal_single_patches(codec_net):
+    x = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 1, 96, 96))).float()
+    out = crop_logits(codec_net, x)
+    assert tuple(out.shape) == (2, 5, 5, 4)
+    for b, u, v in [(0, 0, 0), (1, 4, 4), (0, 2, 3), (1, 0, 4)]:
+        patch = x[b:b + 1, :, 8 * u:8 * u + 64, 8 * v:8 * v + 64]
+        assert torch.allclose(out[b, u, v], codec_net(patch)[0], atol=1e-5)
+    with pytest.raises(ValueError, match="64 \\+ 8k"):
+        crop_logits(codec_net, torch.zeros(1, 1, 70, 70))
+
+
+def test_patch_variance_matches_numpy():
+    y = np.random.default_rng(1).integers(0, 256, (96, 120), dtype=np.uint8)
+    v = patch_variance(y)
+    assert v.shape == (5, 8)
+    for u, w in [(0, 0), (4, 7), (2, 5)]:
+        assert v[u, w] == pytest.approx(y[8 * u:8 * u + 64, 8 * w:8 * w + 64].astype(float).var(), rel=1e-9)
+
+
+def test_splits_are_source_disjoint():
+    s = split_sources()
+    names = {k: {(x.kind, x.name) for x in v} for k, v in s.items()}
+    assert not names["train"] & names["val"] and not names["train"] & names["test"]
+    assert not names["val"] & names["test"]
+    assert all(any(x.kind == "real" for x in v) for v in s.values())
+
+
+def test_encode_configs_follow_the_seed():
+    from toolkit.synth import quality_to_delta
+
+    q = encode_configs("quality", np.random.default_rng(0))
+    assert len(q) == 12 and {c["codec"] for c in q} == {"mpeg2", "mpeg4", "h264"}
+    for c in q:
+        expected = max(c["delta"], 8) if c["codec"] != "h264" else c["delta"]  # MPEG's smallest step is 8
+        assert quality_to_delta(c["codec"], c["quality"]) == pytest.approx(expected, rel=0.1)
+        assert c["label"] == (5, 10, 20, 40).index(c["delta"])
+    cfg = encode_configs("codec", np.random.default_rng(0), size=(240, 320))
+    assert len(cfg) == 12 and [c["label"] for c in cfg] == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    rates = [c["bitrate"] for c in cfg if c["rate_control"] in ("cbr", "vbr")]
+    area = 240 * 320 / (1280 * 720)
+    assert set(rates) <= {int(m * 1e6 * area) for m in (2, 4, 6)} and len(rates) == 8
+    with pytest.raises(ValueError, match="task"):
+        encode_configs("resolution", np.random.default_rng(0))
+
+
+@pytest.fixture(scope="module")
+def tiny_quality_split():
+    return build_split("quality", [SourceSpec("photo", "brick_rgb", seed=0)], frames_per_video=2,
+                       n_frames=4, size=(80, 96))
+
+
+def test_build_split_quality(tiny_quality_split, tmp_path):
+    s = tiny_quality_split
+    assert s.frames.shape == (24, 80, 96) and s.frames.dtype == np.uint8
+    assert sorted(np.bincount(s.labels)) == [6, 6, 6, 6]
+    assert list(s.frame_index[:2]) == [0, 3]
+    # variance threshold of the seed
+    np.testing.assert_array_equal(s.valid[5], patch_variance(s.frames[5]) > 1e3)
+    # larger quantisation step -> further from the pristine frames
+    src = SourceSpec("photo", "brick_rgb", seed=0).frames(4, (80, 96))
+    from toolkit.focal.features import rgb_to_luma
+
+    ref = rgb_to_luma(src[0]).astype(float)
+    mse = [np.mean([(s.frames[i].astype(float) - ref) ** 2 for i in np.flatnonzero((s.labels == k)
+                                                                                 & (s.frame_index == 0))])
+           for k in range(4)]
+    assert mse == sorted(mse) and mse[3] > 4 * mse[0]
+    f = data.save_split(s, tmp_path / "q.npz")
+    back = data.load_split(f)
+    np.testing.assert_array_equal(back.frames, s.frames)
+    assert back.videos == s.videos and back.classes == s.classes
+
+
+def _toy_split(seed: int, n: int = 8) -> Split:
+    """4 classes told apart by brightness (a task any working trainer learns in a few steps)."""
+    rng = np.random.default_rng(seed)
+    frames, labels = [], []
+    for k in range(4):
+        for _ in range(n):
+            frames.append((rng.integers(0, 40, (80, 96)) + 60 * k).astype(np.uint8))
+            labels.append(k)
+    valid = np.ones((len(frames), 3, 5), bool)
+    return Split(task="toy", frames=np.stack(frames), labels=np.asarray(labels), valid=valid,
+                 video=np.arange(len(frames)), frame_index=np.zeros(len(frames), int),
+                 videos=[{"source": f"toy{seed}"}] * len(frames), classes=("a", "b", "c", "d"))
+
+
+def test_crop_sampler_alignment_and_masks():
+    s = _toy_split(0)
+    s.valid[:, 0, :] = False
+    sampler = CropSampler(s, crop=80)
+    x, y, m = sampler.sample(16, np.random.default_rng(0))
+    assert x.shape == (16, 1, 80, 80) and m.shape == (16, 3, 3)
+    for k in range(16):
+        frame = s.frames[s.labels == int(y[k])]
+        # every crop is a grid-aligned window of a frame of its class
+        found = any(np.array_equal(f[8 * u:8 * u + 80, 8 * v:8 * v + 80], x[k, 0].numpy())
+                    for f in frame for u in range(3) for v in range(3))
+        assert found
+    assert m.sum() > 0 and not m.all()  # row 0 positions are masked out
+    with pytest.raises(ValueError, match="crop"):
+        CropSampler(s, crop=100)
+
+
+def test_tiny_training_run_learns_and_selects_best_epoch():
+    splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
+    res = train("codec", splits=splits, epochs=3, crops_per_epoch=64, crop=80, batch_size=72, lr=3e-3,
+                val_patches=None, threads=1, progress=False)
+    h = res.history
+    assert [e["epoch"] for e in h] == [1, 2, 3]
+    assert res.best_epoch == 1 + int(np.argmin([e["val_loss"] for e in h]))
+    assert res.test["patch_accuracy"] > 0.9, res.test
+    assert res.test["frame_accuracy_mean"] > 0.9
+    assert res.net.classes == ("a", "b", "c", "d") and not res.net.training
+    # the selected weights are those of the best epoch: re-evaluating gives its validation loss
+    assert evaluate(res.net, splits["val"])["loss"] == pytest.approx(h[res.best_epoch - 1]["val_loss"], rel=1e-4)
+    assert len(res.table()) == 3 and len(res.plot().data) == 3
+    with pytest.raises(ValueError, match="task"):
+        train("resolution", splits=splits)
+    with pytest.raises(ValueError, match="splits"):
+        train("codec", splits={"train": splits["train"]})
