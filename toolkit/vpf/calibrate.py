@@ -27,7 +27,7 @@ CALIBRATION_SEED = 101  # benchmarks use seeds 1 and 2: disjoint sources and set
 
 
 def calibrate(n: int = 60, fpr: float = 0.03, n_frames: int = 250, work="/tmp/vpf_calib",
-              write: bool = True, progress: bool = True) -> dict:
+              write: bool = True, progress: bool = True, jobs: int = 1) -> dict:
     """Run the calibration; returns (and optionally writes) the threshold record."""
     if n < 2:
         raise ValueError("need at least two calibration videos")
@@ -36,7 +36,7 @@ def calibrate(n: int = 60, fpr: float = 0.03, n_frames: int = 250, work="/tmp/vp
     specs = (make_specs(0, n // 2, CALIBRATION_SEED, 0, sources)
              + make_specs(0, n - n // 2, CALIBRATION_SEED + 1, 2, sources))
     rows = run_set(specs, f"{work}/clips", n_frames, cache_dir=f"{work}/sources",
-                   progress=progress)
+                   progress=progress, jobs=jobs)
     scores = np.array([r["vpf_value"] for r in rows])
     thr = threshold_at_fpr(scores, fpr)
     fp = int((scores > thr).sum())
@@ -70,9 +70,10 @@ def main(argv=None) -> None:
     ap.add_argument("--fpr", type=float, default=0.03)
     ap.add_argument("--frames", type=int, default=250)
     ap.add_argument("--work", default="/tmp/vpf_calib")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (2 cores at most)")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write threshold.json")
     a = ap.parse_args(argv)
-    rec = calibrate(a.n, a.fpr, a.frames, a.work, write=not a.dry_run)
+    rec = calibrate(a.n, a.fpr, a.frames, a.work, write=not a.dry_run, jobs=a.jobs)
     print(json.dumps({k: v for k, v in rec.items() if not k.startswith("scores_")}, indent=2))
 
 
