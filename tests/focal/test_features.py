@@ -43,7 +43,8 @@ def test_window_padding_is_reproduced(codec_net):
     d, _ = dense_forward(codec_net, y)
     a = codec_net.trunk(y)
     z = torch.relu(codec_net.bn5(codec_net.conv5(a)))  # conv5 once, padding only at the frame border
-    naive = torch.stack([codec_net.fc1(z[:, :, u:u + 7, v:v + 7].flatten(1)) for u in range(5) for v in range(5)])
+    naive = torch.stack([codec_net.fc1(z[:, :, u:u + 7, v:v + 7].flatten(1))
+                         for u in range(5) for v in range(5)])
     ref = features_patchwise(y[0, 0].numpy().astype(np.uint8), codec_net).descriptors[0]
     assert np.abs(d[0].permute(1, 2, 0).numpy() - ref).max() < 1e-5
     assert np.abs(naive[:, 0].detach().numpy().reshape(5, 5, 64) - ref).max() > 1e-3
