@@ -222,3 +222,24 @@ def test_missing_weights_give_a_clear_error(monkeypatch, frames30):
     monkeypatch.setattr(weights, "available", lambda: [])
     with pytest.raises(weights.WeightsNotFoundError, match="python -m toolkit.focal.train"):
         detect(frames30[:3])
+
+
+def _shipped() -> bool:
+    from toolkit import weights
+
+    return {"focal/codec", "focal/quality"} <= set(weights.available())
+
+
+@pytest.mark.skipif(not _shipped(), reason="shipped FOCAL weights (focal/codec, focal/quality) are not "
+                    "registered yet: train them with python -m toolkit.focal.train codec|quality --register")
+def test_shipped_models_on_the_sample_temporal_splice():
+    import json
+    from pathlib import Path
+
+    video = Path(__file__).resolve().parents[2] / "sample_data" / "temporal" / "temporal_splice.mp4"
+    if not video.exists():
+        pytest.skip("sample_data/temporal/temporal_splice.mp4 missing: python -m toolkit.synth.sample_data")
+    truth = json.loads(Path(str(video) + ".json").read_text())
+    r = detect(video, count=truth["cut"] + 20)
+    assert int(np.argmax(r.distance)) == truth["boundary"]
+    assert truth["boundary"] in r.cuts
