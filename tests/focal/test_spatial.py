@@ -72,6 +72,10 @@ def test_activation_is_squared_deviation_from_the_frame_mean():
     for k in range(3):
         np.testing.assert_allclose(h[..., k], (f[..., k] - f[..., k].mean()) ** 2)
     np.testing.assert_allclose(activation(np.full((4, 4, 2), 0.3)), 0, atol=1e-20)
+    med = activation(f, center="median")
+    np.testing.assert_allclose(med[..., 1], (f[..., 1] - np.median(f[..., 1])) ** 2)
+    with pytest.raises(ValueError, match="center"):
+        activation(f, center="mode")
 
 
 def test_entropy_and_ver():

@@ -53,12 +53,15 @@ ENTROPIES = ("histogram", "spatial")
 
 # --------------------------------------------------------------------------------------
 # the method's steps as plain functions on arrays
-def activation(feature_tensor: np.ndarray) -> np.ndarray:
+def activation(feature_tensor: np.ndarray, center: str = "mean") -> np.ndarray:
     """Activation maps H_k = (F_k − E[F_k])², the mean taken over the frame (seed eq. 15).
 
     Parameters
     ----------
     feature_tensor : array, P_U x P_V x K
+    center : {'mean', 'median'}
+        E[F_k] as the seed (mean over the patches), or the median (robust: the pristine
+        majority's value even when the forged region is large; an experiment, not the seed's).
 
     Returns
     -------
@@ -71,7 +74,13 @@ def activation(feature_tensor: np.ndarray) -> np.ndarray:
     f = np.asarray(feature_tensor, dtype=np.float64)
     if f.ndim != 3:
         raise ValueError(f"feature tensor must be P_U x P_V x K, got shape {f.shape}")
-    return (f - f.mean(axis=(0, 1), keepdims=True)) ** 2
+    if center == "mean":
+        ref = f.mean(axis=(0, 1), keepdims=True)
+    elif center == "median":
+        ref = np.median(f, axis=(0, 1), keepdims=True)
+    else:
+        raise ValueError(f"center must be 'mean' or 'median', got {center!r}")
+    return (f - ref) ** 2
 
 
 def entropy(values: np.ndarray, bins: int = 32, kind: str = "histogram") -> float:
@@ -264,7 +273,7 @@ class SpatialResult:
 
     def _fused(self, tensor: np.ndarray, include=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = self.params
-        act = activation(tensor)
+        act = activation(tensor, center=p.get("center", "mean"))
         weights = ver(act, bins=p["bins"], kind=p["entropy"])
         return fuse(act, weights, include), act, weights
 
@@ -374,6 +383,7 @@ def localize(
     max_frames: int = 10,
     bins: int = 32,
     entropy_kind: str = "histogram",
+    center: str = "mean",
     batch: int = 4,
     device: str = "auto",
     progress: bool = False,
@@ -404,6 +414,8 @@ def localize(
         Histogram bins of the entropy in the VER.
     entropy_kind : {'histogram', 'spatial'}
         See :func:`entropy`.
+    center : {'mean', 'median'}
+        E[F_k] of the activation (seed: mean); see :func:`activation`.
     batch : int
         Frames per forward pass.
     device : str
@@ -428,6 +440,8 @@ def localize(
         raise ValueError(f"entropy_kind must be one of {', '.join(ENTROPIES)}, got {entropy_kind!r}")
     if bins < 2:
         raise ValueError("bins must be >= 2")
+    if center not in ("mean", "median"):
+        raise ValueError(f"center must be 'mean' or 'median', got {center!r}")
     if max_frames < 1 or batch < 1:
         raise ValueError("max_frames and batch must be >= 1")
     probe_src = _Source(video, count=0)
@@ -450,7 +464,7 @@ def localize(
         raise ValueError("no requested frame could be decoded")
     frame_features = np.concatenate(probs).astype(np.float64)
     tensor = frame_features.mean(axis=0)
-    act = activation(tensor)
+    act = activation(tensor, center=center)
     weights = ver(act, bins=bins, kind=entropy_kind)
     pmap = fuse(act, weights)
     heat = patch_map_to_pixels(pmap, probe_src.shape, stride, box)
@@ -463,6 +477,7 @@ def localize(
         "max_frames": int(max_frames),
         "bins": int(bins),
         "entropy": entropy_kind,
+        "center": center,
         "batch": int(batch),
         "device": str(device),
         "patch": PATCH,
