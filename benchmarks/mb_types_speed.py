@@ -50,6 +50,7 @@ def main(argv=None) -> dict:
         "macroblock_types_auto": lambda: macroblock_types(clip).n_frames,
         "macroblock_types_1proc": lambda: macroblock_types(clip, workers=1).n_frames,
     }
+    load_at_start = os.getloadavg()[0]  # other jobs on the machine skew the timings
     best = {k: float("inf") for k in methods}
     for _ in range(args.repeat):
         for name, fn in methods.items():
@@ -67,6 +68,7 @@ def main(argv=None) -> dict:
             best["macroblock_types_1proc"] / best["plain_decode_1thread"],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "processor": platform.processor() or platform.machine()},
+        "load_average_at_start": load_at_start,
         "repeat": args.repeat,
         "command": "python benchmarks/mb_types_speed.py",
     }
