@@ -224,10 +224,10 @@ def patchwise_forward(net: FocalNet, luma: np.ndarray, stride: int = 8,
     patches = extract_patches(luma, stride)
     pu, pv = patches.shape[:2]
     flat = patches.reshape(-1, PATCH, PATCH)
-    dev = next(net.parameters()).device
+    dev, dtype = next(net.parameters()).device, next(net.parameters()).dtype
     descs, logits = [], []
     for i in range(0, len(flat), batch_size):
-        x = torch.from_numpy(np.array(flat[i:i + batch_size])).float().to(dev)[:, None]
+        x = torch.from_numpy(np.array(flat[i:i + batch_size])).to(dev, dtype)[:, None]
         d = net.descriptor(x)
         descs.append(d.cpu())
         logits.append(net.fc2(d).cpu())
@@ -242,7 +242,7 @@ class FeatureMap:
 
     Attributes
     ----------
-    descriptors : float32 array, T x P_U x P_V x 64
+    descriptors : float32 array (float64 for a float64 net), T x P_U x P_V x 64
         FC-1 output of the patch whose top-left pixel is ``(stride*u, stride*v)``.
     probs : float32 array, T x P_U x P_V x K
         Softmax class probabilities of each patch.
@@ -446,13 +446,14 @@ def features(frames_or_path, model, stride: int = 8, *, start: int = 0, count: i
 
         net = net.to(resolve_device(device))
     dev = next(net.parameters()).device
+    dtype = next(net.parameters()).dtype  # float32, or float64 for a net.double() reference
     it, total, sha, shape, path = _frames_source(frames_or_path, start, count, step)
     was_training = net.training
     net.eval()
     descs, logits, index = [], [], []
     try:
         for i, y in tqdm(it, total=total, desc="FOCAL features", unit="frame", disable=not progress):
-            x = torch.from_numpy(np.ascontiguousarray(y)).to(dev).float()[None, None]
+            x = torch.from_numpy(np.ascontiguousarray(y)).to(dev, dtype)[None, None]
             d, z = dense_forward(net, x, stride)
             descs.append(d[0].permute(1, 2, 0).cpu())
             logits.append(z[0].permute(1, 2, 0).cpu())
@@ -466,8 +467,7 @@ def features(frames_or_path, model, stride: int = 8, *, start: int = 0, count: i
     params = {"stride": stride, "start": start, "count": count, "step": step, "device": str(dev),
               "model_classes": list(getattr(net, "classes", ())), "path": path,
               "weights": getattr(net, "weights_name", None), "method": "dense (fully convolutional)"}
-    return FeatureMap(descriptors=d.numpy().astype(np.float32, copy=False),
-                      probs=torch.softmax(z, dim=-1).numpy().astype(np.float32, copy=False),
+    return FeatureMap(descriptors=d.numpy(), probs=torch.softmax(z, dim=-1).numpy(),
                       classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
                       frame_index=np.asarray(index, dtype=int), frame_shape=tuple(shape),
                       stride=stride, sha256=sha, params=params)
