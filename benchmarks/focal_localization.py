@@ -189,14 +189,20 @@ def decisions(signals, boundaries, threshold: float) -> dict:
 
 
 def spatial_maps(
-    probs: np.ndarray, feat: str, shape, stride: int = 8, entropy_kind: str = "histogram", fusion: str = "ver"
+    probs: np.ndarray,
+    feat: str,
+    shape,
+    stride: int = 8,
+    entropy_kind: str = "histogram",
+    fusion: str = "ver",
+    center: str = "mean",
 ) -> np.ndarray:
     """Pixel heat map of a (P_U x P_V x K) tensor with localize()'s functions."""
     from toolkit.focal.spatial import activation, fuse, patch_map_to_pixels, ver
 
     k = stride // 8
     t = probs[::k, ::k, FEATURES[feat]]
-    act = activation(t)
+    act = activation(t, center=center)
     w = ver(act, kind=entropy_kind) if fusion == "ver" else np.ones(act.shape[-1])
     return patch_map_to_pixels(fuse(act, w), shape, stride)
 
@@ -465,9 +471,10 @@ def run_speed(args, nets) -> dict:
     return out
 
 
-def load_nets(random_weights: bool) -> tuple[dict, dict]:
+def load_nets(random_weights: bool, weights_dir: str | None = None) -> tuple[dict, dict]:
     import torch
 
+    from toolkit._util import sha256_file
     from toolkit.focal import FocalNet, load_model
 
     if random_weights:
@@ -476,6 +483,14 @@ def load_nets(random_weights: bool) -> tuple[dict, dict]:
             {"codec": FocalNet(4).eval(), "quality": FocalNet(4).eval()},
             {"tag": "random", "weights": "RANDOM (pipeline/speed check only; AUCs meaningless)"},
         )
+    if weights_dir:  # files written by `python -m toolkit.focal.train ... --out DIR/focal_<name>.pt`
+        from toolkit.focal import _load_file
+
+        files = {n: Path(weights_dir) / f"focal_{n}.pt" for n in ("codec", "quality")}
+        nets = {n: _load_file(f, "cpu") for n, f in files.items()}
+        shas = {n: sha256_file(f) for n, f in files.items()}
+        return nets, {"tag": "w" + "".join(v[:8] for v in shas.values()),
+                      "weights": {f"file:{files[n]}": shas[n] for n in files}}
     nets = {"codec": load_model("codec"), "quality": load_model("quality")}
     from toolkit import weights
 
@@ -506,6 +521,7 @@ def main(argv=None) -> dict:
     ap.add_argument(
         "--random-weights", action="store_true", help="untrained nets (pipeline/speed check only)"
     )
+    ap.add_argument("--weights-dir", default=None, help="use focal_codec.pt / focal_quality.pt from here")
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
@@ -518,7 +534,7 @@ def main(argv=None) -> dict:
     name = "focal_localization_quick.json" if quick else "focal_localization.json"
     out_path = Path(args.out) if args.out else Path(__file__).parent / "results" / name
     previous = json.loads(out_path.read_text()) if out_path.exists() else {}
-    nets, winfo = load_nets(args.random_weights)
+    nets, winfo = load_nets(args.random_weights, args.weights_dir)
     result = {
         **previous,
         "benchmark": "focal_localization",
