@@ -50,9 +50,9 @@ class MacroblockExplorer(w.VBox):
             self.figure.data = []
             return
         gop = gop_structure(self.result.frame_types)
+        more = " ..." if len(gop.i_frames) > 12 else ""
         self.status.value = (f"{info.codec} {info.width}x{info.height}, {self.result.n_frames} frames, "
-                             f"I-frames at {list(gop.i_frames)[:12]}{' ...' if len(gop.i_frames) > 12 else ''}"
-                             f" (GOP {gop.gop})")
+                             f"I-frames at {list(gop.i_frames)[:12]}{more} (GOP {gop.gop})")
         self.info.value = info.table().to_html()
         n = self.result.n_frames - 1
         with self.frames.hold_trait_notifications():
