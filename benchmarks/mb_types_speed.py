@@ -19,13 +19,8 @@ import time
 from pathlib import Path
 
 from toolkit._util import quick_mode
-from toolkit.synth.sources import hd_clip
-from toolkit.video import macroblock_types, open_video, probe
-
-
-def plain_decode(path, threads: bool) -> int:
-    with open_video(path, threads=threads) as (container, stream):
-        return sum(1 for _ in container.decode(stream))
+from toolkit.synth.sources import cached_hd_clip
+from toolkit.video import count_decoded_frames, macroblock_types, probe
 
 
 def main(argv=None) -> dict:
@@ -36,17 +31,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "mb_types_speed.json"))
     args = ap.parse_args(argv)
 
-    clip = Path(args.clip) if args.clip else Path(os.environ.get("TMPDIR", "/tmp")) / \
-        f"toolkit_hd_{int(args.seconds)}s.mp4"
-    if not clip.exists():
-        print(f"making {clip} ...", flush=True)
-        hd_clip(clip, seconds=args.seconds)
+    clip = Path(args.clip) if args.clip else cached_hd_clip(args.seconds)
     info = probe(clip)
     print(f"{clip.name}: {info.width}x{info.height} {info.codec}, {info.n_frames} frames")
 
     methods = {
-        "plain_decode_threaded": lambda: plain_decode(clip, True),
-        "plain_decode_1thread": lambda: plain_decode(clip, False),
+        "plain_decode_threaded": lambda: count_decoded_frames(clip, True),
+        "plain_decode_1thread": lambda: count_decoded_frames(clip, False),
         "macroblock_types_auto": lambda: macroblock_types(clip).n_frames,
         "macroblock_types_1proc": lambda: macroblock_types(clip, workers=1).n_frames,
     }

@@ -20,15 +20,9 @@ import time
 from pathlib import Path
 
 from toolkit._util import quick_mode
-from toolkit.synth.sources import hd_clip
-from toolkit.video import open_video, probe
+from toolkit.synth.sources import cached_hd_clip
+from toolkit.video import count_decoded_frames, probe
 from toolkit.vpf import analyze
-
-
-def plain_decode(path, threads: bool) -> int:
-    """Decode every frame (PyAV/FFmpeg, no pixel conversion); returns the frame count."""
-    with open_video(path, threads=threads) as (container, stream):
-        return sum(1 for _ in container.decode(stream))
 
 
 def _cpu_seconds() -> float:
@@ -48,18 +42,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" /
                                          ("vpf_speed_quick.json" if quick else "vpf_speed.json")))
     a = ap.parse_args(argv)
-    clip = Path(a.clip) if a.clip else Path(os.environ.get("TMPDIR", "/tmp")) / \
-        f"toolkit_hd_{int(a.seconds)}s.mp4"
-    if not clip.exists():
-        print(f"making {clip} ...", flush=True)
-        hd_clip(clip, seconds=a.seconds)
+    clip = Path(a.clip) if a.clip else cached_hd_clip(a.seconds)
     info = probe(clip)
     load0 = os.getloadavg()[0]
     print(f"{clip.name}: {info.width}x{info.height} {info.codec}, {info.n_frames} frames, "
           f"{info.duration:.1f} s")
     methods = {
-        "plain_decode_threaded": lambda: plain_decode(clip, True),
-        "plain_decode_1thread": lambda: plain_decode(clip, False),
+        "plain_decode_threaded": lambda: count_decoded_frames(clip, True),
+        "plain_decode_1thread": lambda: count_decoded_frames(clip, False),
         "vpf_analyze_auto": lambda: analyze(clip, threshold=1.0).n_frames,
         "vpf_analyze_1proc": lambda: analyze(clip, threshold=1.0, workers=1).n_frames,
     }

@@ -25,6 +25,8 @@ from toolkit.synth import encode
 from toolkit.synth.sources import photo_sequence
 from toolkit.video import VideoReadError
 
+from ._shipped import needs_shipped_weights
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -234,17 +236,7 @@ def test_missing_weights_give_a_clear_error(monkeypatch, box_video):
         localize(box_video[0])
 
 
-def _shipped() -> bool:
-    from toolkit import weights
-
-    return {"focal/codec", "focal/quality"} <= set(weights.available())
-
-
-@pytest.mark.skipif(not _shipped(), reason="shipped FOCAL weights (focal/codec, focal/quality) are not "
-                    "registered yet: train them with python -m toolkit.focal.train codec|quality --register")
-@pytest.mark.xfail(strict=False, reason="the shipped FOCAL CNNs are at chance level on held-out sources "
-                   "(model cards: codec 25 %, quality 29 % patch accuracy), so their softmax outputs hardly "
-                   "depend on coding traces; this check passes once better-trained weights ship")
+@needs_shipped_weights
 def test_shipped_models_on_the_sample_spatial_splice():
     from PIL import Image
 

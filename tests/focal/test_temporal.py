@@ -20,6 +20,8 @@ from toolkit.synth import encode, temporal_splice
 from toolkit.synth.sources import photo_sequence
 from toolkit.video import VideoReadError
 
+from ._shipped import needs_shipped_weights
+
 
 class Blockiness:
     """Hand-made coding-trace descriptor of each 64x64 patch (no learning, fast).
@@ -224,17 +226,7 @@ def test_missing_weights_give_a_clear_error(monkeypatch, frames30):
         detect(frames30[:3])
 
 
-def _shipped() -> bool:
-    from toolkit import weights
-
-    return {"focal/codec", "focal/quality"} <= set(weights.available())
-
-
-@pytest.mark.skipif(not _shipped(), reason="shipped FOCAL weights (focal/codec, focal/quality) are not "
-                    "registered yet: train them with python -m toolkit.focal.train codec|quality --register")
-@pytest.mark.xfail(strict=False, reason="the shipped FOCAL CNNs are at chance level on held-out sources "
-                   "(model cards: codec 25 %, quality 29 % patch accuracy), so their softmax outputs hardly "
-                   "depend on coding traces; this check passes once better-trained weights ship")
+@needs_shipped_weights
 def test_shipped_models_on_the_sample_temporal_splice():
     import json
     from pathlib import Path

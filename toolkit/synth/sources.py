@@ -36,6 +36,7 @@ __all__ = [
     "real_clip_sequence",
     "downscale",
     "hd_clip",
+    "cached_hd_clip",
 ]
 
 #: name -> loader of an RGB uint8 photo (scikit-image data and scikit-learn sample images)
@@ -212,3 +213,16 @@ def hd_clip(
 
     return encode(frames(), out, codec="h264", rate_control="crf", quality=crf, gop=gop, fps=fps,
                   preset=preset)
+
+
+def cached_hd_clip(seconds: float = 60.0, folder: str | os.PathLike | None = None) -> Path:
+    """The default :func:`hd_clip` of ``seconds`` seconds, made once into ``folder`` ($TMPDIR or /tmp).
+
+    Speed benchmarks share it (it is never committed).
+    """
+    folder = Path(folder or os.environ.get("TMPDIR", "/tmp"))
+    clip = folder / f"toolkit_hd_{int(seconds)}s.mp4"
+    if not clip.exists():
+        print(f"making {clip} ...", flush=True)
+        hd_clip(clip, seconds=seconds)
+    return clip

@@ -12,6 +12,7 @@ from toolkit.video.errors import UnsupportedCodecError, VideoError, VideoReadErr
 from toolkit.video.io import (
     GOPStructure,
     VideoInfo,
+    count_decoded_frames,
     frame_types,
     gop_structure,
     iter_frames,
@@ -41,6 +42,7 @@ __all__ = [
     "frame_types",
     "gop_structure",
     "open_video",
+    "count_decoded_frames",
     "MacroblockTypes",
     "macroblock_types",
     "MB_CLASSES",

@@ -28,6 +28,7 @@ __all__ = [
     "frame_types",
     "gop_structure",
     "open_video",
+    "count_decoded_frames",
 ]
 
 _PICT = {1: "I", 2: "P", 3: "B", 4: "S", 5: "I", 6: "P", 7: "B"}  # SI->I, SP->P, BI->B
@@ -293,6 +294,18 @@ def iter_frames(
             yield frame.to_ndarray(format=fmt)
             yielded += 1
     _warn_if_damaged(path, decoder)
+
+
+def count_decoded_frames(path: str | os.PathLike, threads: bool = True) -> int:
+    """Decode every frame (no pixel conversion) and return how many decoded: a plain decode.
+
+    The baseline the speed benchmarks compare the analyses with.
+
+    >>> count_decoded_frames("sample_data/single/single_h264.mp4")  # doctest: +SKIP
+    150
+    """
+    with open_video(path, threads=threads) as (container, stream):
+        return sum(1 for _ in container.decode(stream))
 
 
 def _frame_type(frame: av.VideoFrame) -> str:
