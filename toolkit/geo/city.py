@@ -127,39 +127,23 @@ def build_siamese(
 
 def save_siamese(net: SiameseNet, file: str | os.PathLike, **extra) -> Path:
     """Save a Siamese checkpoint (backbone name, weights, meta, ``extra``)."""
-    import torch
+    from toolkit.geo.pretrained import save_checkpoint_dict
 
-    file = Path(file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "kind": "geo.city",
-            "backbone": net.backbone_name,
-            "state_dict": net.state_dict(),
-            "meta": dict(net.meta),
-            **extra,
-        },
-        file,
-    )
-    return file
+    return save_checkpoint_dict(file, {
+        "kind": "geo.city",
+        "backbone": net.backbone_name,
+        "state_dict": net.state_dict(),
+        "meta": dict(net.meta),
+        **extra,
+    })
 
 
 def load_siamese(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> SiameseNet:
     """Load a Siamese verifier from a file or registry name (``WeightsNotFoundError`` when missing)."""
-    import torch
-
     from toolkit._util import resolve_device
-    from toolkit.geo.pretrained import registry_file
+    from toolkit.geo.pretrained import load_checkpoint_dict
 
-    p = Path(name_or_path)
-    if not p.is_file():
-        if isinstance(name_or_path, str) and "/" in name_or_path and not p.suffix:
-            p = registry_file(name_or_path)
-        else:
-            raise FileNotFoundError(f"no checkpoint at {str(p)!r}")
-    ck = torch.load(p, map_location="cpu", weights_only=False)
-    if not isinstance(ck, dict) or ck.get("kind") != "geo.city":
-        raise ValueError(f"{str(p)!r} is not a city-verifier checkpoint written by toolkit.geo")
+    ck = load_checkpoint_dict(name_or_path, "geo.city", "city-verifier")
     net = SiameseNet(ck["backbone"])
     net.load_state_dict(ck["state_dict"])
     net.meta = dict(ck.get("meta", {}))

@@ -227,22 +227,16 @@ def build_model(
 
 def save_checkpoint(model: CountryModel, file: str | os.PathLike, **extra) -> Path:
     """Save ``model`` (arch, class names, weights, meta and ``extra``) to ``file``."""
-    import torch
+    from toolkit.geo.pretrained import save_checkpoint_dict
 
-    file = Path(file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "kind": "geo.country",
-            "arch": model.arch,
-            "class_names": model.class_names,
-            "state_dict": model.state_dict(),
-            "meta": dict(model.meta),
-            **extra,
-        },
-        file,
-    )
-    return file
+    return save_checkpoint_dict(file, {
+        "kind": "geo.country",
+        "arch": model.arch,
+        "class_names": model.class_names,
+        "state_dict": model.state_dict(),
+        "meta": dict(model.meta),
+        **extra,
+    })
 
 
 def load_model(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> CountryModel:
@@ -250,20 +244,10 @@ def load_model(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "au
 
     Missing registry files raise ``toolkit.weights.WeightsNotFoundError`` saying how to get them.
     """
-    import torch
-
     from toolkit._util import resolve_device
-    from toolkit.geo.pretrained import registry_file
+    from toolkit.geo.pretrained import load_checkpoint_dict
 
-    p = Path(name_or_path)
-    if not p.is_file():
-        if isinstance(name_or_path, str) and "/" in name_or_path and not p.suffix:
-            p = registry_file(name_or_path)
-        else:
-            raise FileNotFoundError(f"no checkpoint at {str(p)!r}")
-    ck = torch.load(p, map_location="cpu", weights_only=False)
-    if not isinstance(ck, dict) or ck.get("kind") != "geo.country":
-        raise ValueError(f"{str(p)!r} is not a country-classifier checkpoint written by toolkit.geo")
+    ck = load_checkpoint_dict(name_or_path, "geo.country", "country-classifier")
     model = CountryModel(ck["arch"], ck["class_names"])
     model.load_state_dict(ck["state_dict"])
     model.meta = dict(ck.get("meta", {}))

@@ -119,3 +119,33 @@ def registry_file(name: str, *, download: bool = False) -> Path:
                 "the file is corrupt or another version; delete it and fetch it again."
             )
     return p
+
+
+def save_checkpoint_dict(file, payload: dict) -> Path:
+    """``torch.save`` a checkpoint dict to ``file`` (parent folders created); returns the path."""
+    import torch
+
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, file)
+    return file
+
+
+def load_checkpoint_dict(name_or_path, kind: str, what: str) -> dict:
+    """Checkpoint dict of ``kind`` from a file or a registry name (``"geo/..."``).
+
+    A missing registry file raises ``WeightsNotFoundError``; a missing path
+    ``FileNotFoundError``; a file of another kind ``ValueError`` naming ``what``.
+    """
+    import torch
+
+    p = Path(name_or_path)
+    if not p.is_file():
+        if isinstance(name_or_path, str) and "/" in name_or_path and not p.suffix:
+            p = registry_file(name_or_path)
+        else:
+            raise FileNotFoundError(f"no checkpoint at {str(p)!r}")
+    ck = torch.load(p, map_location="cpu", weights_only=False)
+    if not isinstance(ck, dict) or ck.get("kind") != kind:
+        raise ValueError(f"{str(p)!r} is not a {what} checkpoint written by toolkit.geo")
+    return ck
