@@ -143,3 +143,38 @@ def test_tiny_training_run_learns_and_selects_best_epoch():
         train("resolution", splits=splits)
     with pytest.raises(ValueError, match="splits"):
         train("codec", splits={"train": splits["train"]})
+
+
+def test_second_stage_continues_from_a_checkpoint(tmp_path):
+    import hashlib
+    import json
+
+    import torch
+
+    from toolkit.focal import FocalNet, save_model
+
+    splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
+    kw = dict(splits=splits, crops_per_epoch=24, crop=80, batch_size=72, val_patches=None, threads=1,
+              progress=False)
+    first = train("codec", epochs=1, lr=1e-3, **kw)
+    ck = tmp_path / "stage1.pt"
+    save_model(first.net, ck, meta={"task": "codec", "test": first.test, "params": first.params})
+    (tmp_path / "stage1.json").write_text(json.dumps(first.to_dict()))
+    # zero epochs of learning would leave it unchanged: with lr 0 the weights must be exactly stage 1's
+    second = train("codec", epochs=1, lr=0.0, init_from=ck, **kw)
+    for k, v in first.net.state_dict().items():
+        if "running" not in k and "num_batches" not in k:
+            assert torch.equal(v, second.net.state_dict()[k]), k
+    s = second.params["init_from"]
+    assert second.params["init"] == "checkpoint"
+    assert s["sha256"] == hashlib.sha256(ck.read_bytes()).hexdigest()
+    assert s["epochs_run"] == 1 and s["test"]["patch_accuracy"] == first.test["patch_accuracy"]
+    from toolkit.focal.train import model_card
+
+    assert "second stage" in model_card(second, "cmd") and s["sha256"][:12] in model_card(second, "cmd")
+    with pytest.raises(FileNotFoundError, match="init_from"):
+        train("codec", epochs=1, init_from=tmp_path / "missing.pt", **kw)
+    other = FocalNet(4, classes=("w", "x", "y", "z"))
+    save_model(other, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="classes"):
+        train("codec", epochs=1, init_from=tmp_path / "other.pt", **kw)

@@ -223,7 +223,7 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
           test_patches: int | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = 2, sources: dict | None = None, max_minutes: float | None = None,
           splits: dict[str, Split] | None = None, init: str = "highpass",
-          progress: bool = True) -> TrainResult:
+          init_from: str | os.PathLike | None = None, progress: bool = True) -> TrainResult:
     """Train the ``task`` ('codec' or 'quality') network with the seed's recipe.
 
     Parameters
@@ -242,6 +242,10 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     init : {'highpass', 'default'}
         conv1 initialisation: DCT high-pass filters (:func:`~toolkit.focal.model.highpass_init_`)
         or PyTorch's default.
+    init_from : path, optional
+        Continue from a checkpoint written by this trainer (``--out``): a second stage
+        with a lower learning rate. Its classes must match; ``init`` is then ignored and
+        the checkpoint's identity (SHA-256, stage-1 recipe) is recorded in ``params``.
     max_minutes : float, optional
         Safety stop: no new epoch starts after this many minutes (recorded in ``params``).
     sources : dict, optional
@@ -286,7 +290,10 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     dev = resolve_device(device)
     classes = splits["train"].classes
     net = FocalNet(len(classes), classes=classes)
-    if init == "highpass":
+    stage1 = None
+    if init_from is not None:
+        stage1 = _load_stage1(net, init_from)
+    elif init == "highpass":
         highpass_init_(net, generator=torch.Generator().manual_seed(seed))
     net = net.to(dev)
     if r["optimizer"] == "adam":
@@ -301,8 +308,9 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     # batch-norm running statistics start at mean 0 / var 1, far from this network's activations
     # (var ~1e-2): take them from a first batch so that eval-mode validation is meaningful from
     # epoch 1 on (afterwards the usual momentum 0.1 tracks them)
-    first = sampler.sample(crops_per_batch, np.random.default_rng(seed + 1))[0].to(dev)
-    _init_bn_stats(net, crop_logits, first)
+    if stage1 is None:
+        first = sampler.sample(crops_per_batch, np.random.default_rng(seed + 1))[0].to(dev)
+        _init_bn_stats(net, crop_logits, first)
     stopped_early = False
     for epoch in range(1, r["epochs"] + 1):
         if max_minutes is not None and epoch > 1 and time.time() - t0 > 60 * max_minutes:
@@ -344,12 +352,37 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     params = {"task": task, **r, "crop": crop, "patches_per_crop": sampler.n ** 2,
               "crops_per_batch": crops_per_batch, "steps_per_epoch": steps,
               "frames_per_video": frames_per_video, "val_patches": val_patches,
-              "test_patches": test_patches, "seed": seed, "init": init, "device": str(dev),
+              "test_patches": test_patches, "seed": seed,
+              "init": "checkpoint" if stage1 else init, "init_from": stage1, "device": str(dev),
               "threads": threads,
               "parameters": count_parameters(net), "data_seconds": t_data,
               "max_minutes": max_minutes, "epochs_run": len(history), "stopped_early": stopped_early}
     return TrainResult(net=net, task=task, history=history, best_epoch=best_epoch, test=test,
                        params=params, seconds=time.time() - t0, data=data)
+
+
+def _load_stage1(net: FocalNet, file) -> dict:
+    """Load a trainer checkpoint into ``net``; return what the model card says about it."""
+    import hashlib
+
+    file = Path(file)
+    if not file.is_file():
+        raise FileNotFoundError(f"init_from checkpoint not found: {file}")
+    ck = torch.load(file, map_location="cpu", weights_only=True)
+    if tuple(ck.get("classes", ())) != tuple(net.classes):
+        raise ValueError(f"{file} has classes {ck.get('classes')}, this task needs {list(net.classes)}")
+    net.load_state_dict(ck["state_dict"])
+    meta = ck.get("meta", {})
+    info = {"file": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+    side = file.with_suffix(".json")  # the stage-1 results the CLI writes next to its weights
+    run = json.loads(side.read_text()) if side.is_file() else meta
+    p = run.get("params", {})
+    info.update({k: p.get(k) for k in ("optimizer", "lr", "lr_step", "epochs_run", "steps_per_epoch", "seed",
+                                       "threads", "init")})
+    info.update({"best_epoch": run.get("best_epoch"), "seconds": run.get("seconds"),
+                 "test": {k: v for k, v in run.get("test", {}).items() if k.endswith("accuracy_mean")
+                          or k == "patch_accuracy"}})
+    return info
 
 
 def model_card(res: TrainResult | dict, command: str) -> str:
@@ -371,7 +404,8 @@ def model_card(res: TrainResult | dict, command: str) -> str:
         + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")
         + f", cross-entropy, batch {p['crops_per_batch']} crops x {p['patches_per_crop']} patches, "
         f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {r['best_epoch']}, "
-        f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads).",
+        f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads)."
+        + _stage1_line(p.get("init_from")),
         f"Held-out test ({t['n_sources']} sources, {t['n_patches']} non-overlapping patches, "
         f"{t['n_frames']} frames): patch accuracy {t['patch_accuracy']:.3f}, frame accuracy "
         f"{t['frame_accuracy_mean']:.3f} (mean) / {t['frame_accuracy_majority']:.3f} (majority). "
@@ -379,6 +413,18 @@ def model_card(res: TrainResult | dict, command: str) -> str:
         _goal_line(task, t),
         f"Reproduce: {command}",
     ])
+
+
+def _stage1_line(s: dict | None) -> str:
+    if not s:
+        return ""
+    mins = f", {s['seconds'] / 60:.0f} min" if s.get("seconds") else ""
+    return (f" This was a second stage, started from checkpoint {s['file']} (sha256 {s['sha256'][:12]}): "
+            f"stage 1 = {s.get('optimizer')} lr {s.get('lr')}"
+            + (f" halved every {s['lr_step']} epochs" if s.get("lr_step") else "")
+            + f", {s.get('epochs_run')} epochs x {s.get('steps_per_epoch')} steps from the {s.get('init')} "
+            f"initialisation{mins}, best epoch {s.get('best_epoch')}, test patch accuracy "
+            f"{s.get('test', {}).get('patch_accuracy', float('nan')):.3f}.")
 
 
 def _goal_line(task: str, t: dict) -> str:
@@ -424,6 +470,7 @@ def main(argv: list[str] | None = None) -> TrainResult:
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--init", choices=("highpass", "default"), default="highpass")
     ap.add_argument("--val-patches", type=int, default=2000)
+    ap.add_argument("--init-from", default=None, help="continue from this checkpoint (a second stage)")
     ap.add_argument("--out", default=None, help="weights file (default /tmp/focal_<task>.pt)")
     ap.add_argument("--results", default=None, help="JSON with history and test metrics")
     ap.add_argument("--register", action="store_true", help="ship the weights as focal/<task>")
@@ -432,14 +479,15 @@ def main(argv: list[str] | None = None) -> TrainResult:
     res = train(a.task, a.data_dir, epochs=a.epochs, crops_per_epoch=a.crops_per_epoch, crop=a.crop,
                 batch_size=a.batch_size, lr=a.lr, frames_per_video=a.frames_per_video, seed=a.seed,
                 device=a.device, threads=a.threads, max_minutes=a.max_minutes, init=a.init,
-                val_patches=a.val_patches,
+                val_patches=a.val_patches, init_from=a.init_from,
                 progress=not a.no_progress)
     from toolkit.focal import save_model
 
     out = Path(a.out or f"/tmp/focal_{a.task}.pt")
     if a.register:
         out = out.with_name(f"focal_{a.task}.pt")
-    save_model(res.net, out, meta={"task": a.task, "test": res.test, "params": res.params})
+    save_model(res.net, out, meta={"task": a.task, "test": res.test, "params": res.params,
+                                   "best_epoch": res.best_epoch, "seconds": res.seconds})
     results = Path(a.results or out.with_suffix(".json"))
     results.write_text(json.dumps(res.to_dict(), indent=1))
     print(json.dumps({k: v for k, v in res.test.items() if not k.startswith("confusion")}, indent=1))
