@@ -368,11 +368,13 @@ def _load_stage1(net: FocalNet, file) -> dict:
     file = Path(file)
     if not file.is_file():
         raise FileNotFoundError(f"init_from checkpoint not found: {file}")
-    ck = torch.load(file, map_location="cpu", weights_only=True)
-    if tuple(ck.get("classes", ())) != tuple(net.classes):
-        raise ValueError(f"{file} has classes {ck.get('classes')}, this task needs {list(net.classes)}")
-    net.load_state_dict(ck["state_dict"])
-    meta = ck.get("meta", {})
+    from toolkit.focal import _load_file  # the same reader load_model uses
+
+    src = _load_file(file, "cpu")
+    if tuple(src.classes) != tuple(net.classes):
+        raise ValueError(f"{file} has classes {list(src.classes)}, this task needs {list(net.classes)}")
+    net.load_state_dict(src.state_dict())
+    meta = src.meta
     info = {"file": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
     side = file.with_suffix(".json")  # the stage-1 results the CLI writes next to its weights
     run = json.loads(side.read_text()) if side.is_file() else meta
