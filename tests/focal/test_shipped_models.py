@@ -14,10 +14,10 @@ import pytest
 from toolkit.focal import classify
 from toolkit.focal.model import QUALITY_DELTAS
 
-from ._shipped import SKIP_WITHOUT_WEIGHTS
+from ._shipped import needs_shipped_weights
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = SKIP_WITHOUT_WEIGHTS
+pytestmark = needs_shipped_weights
 
 
 def test_codec_model_names_the_codec_of_the_sample_clip():

@@ -149,8 +149,6 @@ def test_second_stage_continues_from_a_checkpoint(tmp_path):
     import hashlib
     import json
 
-    import torch
-
     from toolkit.focal import FocalNet, save_model
 
     splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
@@ -178,3 +176,6 @@ def test_second_stage_continues_from_a_checkpoint(tmp_path):
     save_model(other, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="classes"):
         train("codec", epochs=1, init_from=tmp_path / "other.pt", **kw)
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="not a FOCAL checkpoint"):
+        train("codec", epochs=1, init_from=tmp_path / "text.pt", **kw)

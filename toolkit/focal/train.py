@@ -363,21 +363,22 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
 
 def _load_stage1(net: FocalNet, file) -> dict:
     """Load a trainer checkpoint into ``net``; return what the model card says about it."""
-    import hashlib
+    from toolkit._util import sha256_file
+    from toolkit.focal import _load_file  # the same reader load_model uses
 
     file = Path(file)
     if not file.is_file():
         raise FileNotFoundError(f"init_from checkpoint not found: {file}")
-    from toolkit.focal import _load_file  # the same reader load_model uses
-
-    src = _load_file(file, "cpu")
+    try:
+        src = _load_file(file, "cpu")
+    except Exception as e:  # pickle / zip / key errors from deep inside torch.load
+        raise ValueError(f"init_from {file} is not a FOCAL checkpoint written by this trainer ({e})") from e
     if tuple(src.classes) != tuple(net.classes):
         raise ValueError(f"{file} has classes {list(src.classes)}, this task needs {list(net.classes)}")
     net.load_state_dict(src.state_dict())
-    meta = src.meta
-    info = {"file": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+    info = {"file": file.name, "sha256": sha256_file(file)}
     side = file.with_suffix(".json")  # the stage-1 results the CLI writes next to its weights
-    run = json.loads(side.read_text()) if side.is_file() else meta
+    run = json.loads(side.read_text()) if side.is_file() else src.meta
     p = run.get("params", {})
     info.update({k: p.get(k) for k in ("optimizer", "lr", "lr_step", "epochs_run", "steps_per_epoch", "seed",
                                        "threads", "init")})
