@@ -179,3 +179,5 @@ def test_second_stage_continues_from_a_checkpoint(tmp_path):
     (tmp_path / "text.pt").write_text("not a checkpoint")
     with pytest.raises(ValueError, match="not a FOCAL checkpoint"):
         train("codec", epochs=1, init_from=tmp_path / "text.pt", **kw)
+    with pytest.raises(ValueError, match="init must be"):
+        train("codec", epochs=1, init="dct", **kw)
