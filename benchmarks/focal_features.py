@@ -22,6 +22,7 @@ import torch
 
 from toolkit._util import quick_mode, resolve_device
 from toolkit.focal import FocalNet, features, features_patchwise, load_model
+from toolkit.focal.features import TRUNK_STRIP_ROWS, _fused_trunk
 from toolkit.weights import WeightsNotFoundError
 
 OUT = Path(__file__).resolve().parent / "results" / "focal_features.json"
@@ -128,6 +129,20 @@ def main() -> dict:
                               "goal_s_per_frame": 2.5}
     print(f"720p, both models, stride 8 (12,699 patches): {both_w:.2f} s/frame wall ({both_c:.2f} s CPU); "
           f"the two conv1-4 trunks alone (unfused, as in training): {trunk_w:.2f} s wall")
+    # the fused trunk in one whole-frame pass vs in strips of conv4 rows (TRUNK_STRIP_ROWS, default)
+    if device.type == "cpu":
+        strategies = {}
+        with torch.no_grad():
+            for rows in (None, 4, 8, 16):
+                wall, _ = timed(lambda r=rows: [_fused_trunk(m, x, strip_rows=r) for m in models.values()], n)
+                strategies["one_pass" if rows is None else f"strips_{rows}"] = wall
+        res["trunk_720p_both_models_s_wall"] = {**strategies, "default_strip_rows": TRUNK_STRIP_ROWS,
+                                                "one_pass_over_default": strategies["one_pass"]
+                                                / strategies[f"strips_{TRUNK_STRIP_ROWS}"]}
+        print("fused conv1-4 trunks at 720p, both models: "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in strategies.items())
+              + f" (one pass / strips of {TRUNK_STRIP_ROWS}: "
+              f"x{res['trunk_720p_both_models_s_wall']['one_pass_over_default']:.2f})")
     if device.type == "cuda":
         frame1080 = rng.integers(0, 256, (1, 1080, 1920), dtype=np.uint8)
         for m in models.values():

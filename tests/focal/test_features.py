@@ -50,6 +50,27 @@ def test_window_padding_is_reproduced(codec_net):
     assert np.abs(naive[:, 0].detach().numpy().reshape(5, 5, 64) - ref).max() > 1e-3
 
 
+@pytest.mark.parametrize("height", [64, 79, 100, 141])
+def test_trunk_strips_equal_one_pass(codec_net, height):
+    """The strip-wise trunk reads each strip's exact receptive field: same map as one pass,
+    including a last strip shorter than the others (a wrong receptive field or jump would lose
+    or shift rows)."""
+    from toolkit.focal.features import _fused_trunk
+
+    y = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (2, 1, height, 80))).float()
+    threads = torch.get_num_threads()
+    try:
+        with torch.no_grad():
+            whole = _fused_trunk(codec_net, y, strip_rows=None)
+            for n in (1, 2):  # strips in this thread, or spread over a pool of worker threads
+                torch.set_num_threads(n)
+                for rows in (1, 3, 8):
+                    assert torch.equal(_fused_trunk(codec_net, y, strip_rows=rows), whole)
+                assert torch.get_num_threads() == n  # the pool leaves the caller's setting alone
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_dense_is_much_faster_than_patch_loop(codec_net):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # CPU time without spin-waiting threads when the cores are shared

@@ -89,6 +89,37 @@ def test_build_split_quality(tiny_quality_split, tmp_path):
     assert back.videos == s.videos and back.classes == s.classes
 
 
+def test_segments_are_other_takes_of_the_same_source(monkeypatch, tmp_path):
+    photo = SourceSpec("photo", "brick_rgb", seed=3)
+    clip = SourceSpec("real", "walk.mkv")
+    assert photo.segment(0) == photo and photo.segment(2).seed == 2003 and photo.segment(2).name == photo.name
+    assert clip.segment(1).start == 8 and clip.segment(1).name == clip.name
+    a, b = photo.frames(2, (64, 80)), photo.segment(1).frames(2, (64, 80))
+    assert a.shape == b.shape and not np.array_equal(a, b)  # another camera path over the photo
+    np.testing.assert_array_equal(clip.segment(1).frames(2, (64, 80))[0], clip.frames(10, (64, 80))[8])
+    with pytest.raises(ValueError, match="segment"):
+        photo.segment(-1)
+    s = build_split("quality", [photo], frames_per_video=1, n_frames=2, size=(64, 80), segments=2)
+    assert len(s.videos) == 24 and s.sources == ["photo:brick_rgb"]  # 2 takes x 12 encodes, one source
+    with pytest.raises(ValueError, match="segments"):
+        build_split("quality", [photo], segments=0)
+    # build_dataset enlarges the training split only, under its own file name
+    calls = []
+
+    def fake_build_split(task, srcs, **kw):
+        calls.append((srcs[0].name, kw["frames_per_video"], kw["segments"]))
+        return s
+
+    monkeypatch.setattr(data, "build_split", fake_build_split)
+    srcs = {k: [SourceSpec("photo", n)] for k, n in (("train", "brick_rgb"), ("val", "grass_rgb"),
+                                                     ("test", "coffee"))}
+    paths = data.build_dataset("quality", tmp_path, sources=srcs, train_segments=3, train_frames_per_video=10)
+    assert calls == [("brick_rgb", 10, 3), ("grass_rgb", 6, 1), ("coffee", 6, 1)]
+    assert paths["train"].name == "quality_train_s3f10.npz" and paths["test"].name == "quality_test.npz"
+    data.build_dataset("quality", tmp_path, sources=srcs, train_segments=3, train_frames_per_video=10)
+    assert len(calls) == 3  # reused, not rebuilt
+
+
 def _toy_split(seed: int, n: int = 8) -> Split:
     """4 classes told apart by a checkerboard of period 2, 4, 8, 16 px under noise
     (a task any working trainer learns in a few steps)."""

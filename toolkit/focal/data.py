@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,7 @@ class SourceSpec:
     kind: str
     name: str
     seed: int = 0
+    start: int = 0  #: first frame of a real clip (photo sequences ignore it)
 
     def frames(self, n_frames: int = N_FRAMES, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
         """``n_frames x H x W x 3`` uint8 RGB frames of the source."""
@@ -72,11 +73,25 @@ class SourceSpec:
             return sources.photo_sequence(self.name, n_frames=n_frames, size=size, motion="mixed",
                                           noise=1.0, seed=self.seed)
         clip = sources.real_video_dir() / self.name
-        a = sources.real_clip_sequence(clip, n_frames=n_frames, factor=2)
+        a = sources.real_clip_sequence(clip, n_frames=n_frames, factor=2, start=self.start)
         h, w = size
         if a.shape[1] < h or a.shape[2] < w or len(a) < n_frames:
-            raise ValueError(f"{self.name} gives {a.shape} frames, need {n_frames} of at least {h}x{w}")
+            raise ValueError(f"{self.name} from frame {self.start} gives {a.shape} frames, "
+                             f"need {n_frames} of at least {h}x{w}")
         return np.ascontiguousarray(a[:, :h, :w])
+
+    def segment(self, k: int) -> SourceSpec:
+        """The ``k``-th other take of the same source: another camera path over the photo
+        (seed + 1000 k) or the clip from frame 8 k. Same ``name``, so splits stay disjoint.
+
+        >>> SourceSpec("real", "walk.mkv").segment(2).start
+        16
+        """
+        if k < 0:
+            raise ValueError(f"segment index must be >= 0, got {k}")
+        if self.kind == "photo":
+            return replace(self, seed=self.seed + 1000 * k)
+        return replace(self, start=self.start + 8 * k)
 
 
 def split_sources() -> dict[str, list[SourceSpec]]:
@@ -163,12 +178,15 @@ class Split:
 
 
 def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int = 6, seed: int = 0,
-                n_frames: int = N_FRAMES, size: tuple[int, int] = FRAME_SIZE, progress: bool = False,
-                workdir: str | os.PathLike | None = None) -> Split:
+                n_frames: int = N_FRAMES, size: tuple[int, int] = FRAME_SIZE, segments: int = 1,
+                progress: bool = False, workdir: str | os.PathLike | None = None) -> Split:
     """Encode every source with every configuration of ``task`` and keep decoded luma frames.
 
     ``frames_per_video`` frames are kept per encode, evenly spaced over the GOP
-    (frame 0 is the I-frame). Seeded by ``seed`` (configuration draws).
+    (frame 0 is the I-frame). ``segments`` > 1 encodes each source that many times
+    (:meth:`SourceSpec.segment`: other camera paths / clip segments, each with fresh
+    configuration draws): more content and coding variety from the same sources.
+    Seeded by ``seed`` (configuration draws).
     """
     from tqdm.auto import tqdm
 
@@ -180,6 +198,9 @@ def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int =
         raise ValueError(f"task must be 'codec' or 'quality', got {task!r}")
     if not sources:
         raise ValueError("no sources given")
+    if segments < 1:
+        raise ValueError(f"segments must be >= 1, got {segments}")
+    sources = [s.segment(k) for s in sources for k in range(segments)]
     rng = np.random.default_rng(seed)
     keep = np.linspace(0, n_frames - 1, frames_per_video).round().astype(int)
     frames, labels, valid, video, findex, videos = [], [], [], [], [], []
@@ -238,23 +259,37 @@ def load_split(file: str | os.PathLike) -> Split:
 
 def build_dataset(task: str, out_dir: str | os.PathLike, *, frames_per_video: int = 6, seed: int = 0,
                   sources: dict[str, list[SourceSpec]] | None = None, n_frames: int = N_FRAMES,
-                  size: tuple[int, int] = FRAME_SIZE, progress: bool = False) -> dict[str, Path]:
+                  size: tuple[int, int] = FRAME_SIZE, train_segments: int = 1,
+                  train_frames_per_video: int | None = None, progress: bool = False) -> dict[str, Path]:
     """Build (or reuse) the train / val / test splits of ``task`` under ``out_dir``.
 
-    Returns ``{split: path of its .npz}``. An existing file built with the same
-    settings is reused (its settings are recorded in ``<task>_<split>.json``).
+    ``train_segments`` and ``train_frames_per_video`` (default ``frames_per_video``)
+    enlarge the training split only (see :func:`build_split`); validation and test
+    stay the same. Returns ``{split: path of its .npz}``. An existing file built with
+    the same settings is reused (its settings are recorded in ``<task>_<split>.json``;
+    an enlarged training split gets its own file name).
     """
     sources = split_sources() if sources is None else sources
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for k, (name, srcs) in enumerate(sources.items()):
-        settings = {"task": task, "frames_per_video": frames_per_video, "seed": seed + k,
-                    "n_frames": n_frames, "size": list(size), "sources": [asdict(s) for s in srcs]}
-        f, sidecar = out_dir / f"{task}_{name}.npz", out_dir / f"{task}_{name}.json"
+        fpv, segs = frames_per_video, 1
+        if name == "train":
+            fpv, segs = train_frames_per_video or frames_per_video, train_segments
+        # the default files keep their names and settings (no 'start' / 'segments' keys)
+        settings = {"task": task, "frames_per_video": fpv, "seed": seed + k, "n_frames": n_frames,
+                    "size": list(size),
+                    "sources": [{f: v for f, v in asdict(s).items() if not (f == "start" and v == 0)}
+                                for s in srcs]}
+        stem = f"{task}_{name}"
+        if segs != 1 or fpv != frames_per_video:
+            settings["segments"] = segs
+            stem += f"_s{segs}f{fpv}"
+        f, sidecar = out_dir / f"{stem}.npz", out_dir / f"{stem}.json"
         if not (f.is_file() and sidecar.is_file() and json.loads(sidecar.read_text()) == settings):
-            split = build_split(task, srcs, frames_per_video=frames_per_video, seed=seed + k,
-                                n_frames=n_frames, size=size, progress=progress)
+            split = build_split(task, srcs, frames_per_video=fpv, seed=seed + k, n_frames=n_frames,
+                                size=size, segments=segs, progress=progress)
             save_split(split, f)
             sidecar.write_text(json.dumps(settings, indent=1))
         paths[name] = f

@@ -219,7 +219,8 @@ class TrainResult:
 
 def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int | None = None,
           crops_per_epoch: int | None = None, crop: int = 96, batch_size: int | None = None,
-          lr: float | None = None, frames_per_video: int = 6, val_patches: int = 2000,
+          lr: float | None = None, frames_per_video: int = 6, train_segments: int = 1,
+          train_frames_per_video: int | None = None, val_patches: int = 2000,
           test_patches: int | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = 2, sources: dict | None = None, max_minutes: float | None = None,
           splits: dict[str, Split] | None = None, init: str = "highpass",
@@ -235,6 +236,11 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         Override :data:`RECIPES` (an epoch = ``crops_per_epoch`` crops, i.e. x25 patches at crop 96).
     crop : int
         Crop side in pixels (64 + 8k); 64 is plain per-patch training.
+    frames_per_video : int
+        Decoded frames kept per encode (evenly spaced over the GOP).
+    train_segments, train_frames_per_video : int
+        Enlarge the training split only: encodes per source and frames per encode
+        (:func:`toolkit.focal.data.build_dataset`); validation and test are unchanged.
     val_patches, test_patches : int
         Validation patches per epoch (fixed subset) and test patches (None = all).
     splits : dict, optional
@@ -280,7 +286,8 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     if splits is None:
         files = build_dataset(task, data_dir, frames_per_video=frames_per_video, seed=seed,
-                              sources=sources, progress=progress)
+                              sources=sources, train_segments=train_segments,
+                              train_frames_per_video=train_frames_per_video, progress=progress)
         splits = {k: load_split(f) for k, f in files.items()}
     elif set(splits) != {"train", "val", "test"}:
         raise ValueError(f"splits must have 'train', 'val' and 'test', got {sorted(splits)}")
@@ -351,7 +358,9 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
                 "patches_stride64": s.n_patches()} for k, s in splits.items()}
     params = {"task": task, **r, "crop": crop, "patches_per_crop": sampler.n ** 2,
               "crops_per_batch": crops_per_batch, "steps_per_epoch": steps,
-              "frames_per_video": frames_per_video, "val_patches": val_patches,
+              "frames_per_video": frames_per_video, "train_segments": train_segments,
+              "train_frames_per_video": train_frames_per_video or frames_per_video,
+              "val_patches": val_patches,
               "test_patches": test_patches, "seed": seed,
               "init": "checkpoint" if stage1 else init, "init_from": stage1, "device": str(dev),
               "threads": threads,
@@ -398,7 +407,8 @@ def model_card(res: TrainResult | dict, command: str) -> str:
     return "\n".join([
         f"FOCAL {what} (seed 000 CNN, {p['parameters']:,} parameters, 64x64 luma patches on the 8x8 grid).",
         f"Data (toolkit.focal.data, frames 240x320, GOP 30, {p['frames_per_video']} frames per encode): "
-        f"train {len(d['train']['sources'])} sources / {d['train']['videos']} encodes, "
+        f"train {len(d['train']['sources'])} sources / {d['train']['videos']} encodes"
+        + _train_extra(p) + ", "
         f"val {len(d['val']['sources'])} / {d['val']['videos']}, test {len(d['test']['sources'])} / "
         f"{d['test']['videos']} (source-disjoint). Sources: photo sequences over scikit-image/"
         "scikit-learn photos and real H.264 clips downscaled by 2 (CC-BY, /work/shared/real_video)."
@@ -416,6 +426,13 @@ def model_card(res: TrainResult | dict, command: str) -> str:
         _goal_line(task, t),
         f"Reproduce: {command}",
     ])
+
+
+def _train_extra(p: dict) -> str:
+    segs, fpv = p.get("train_segments", 1), p.get("train_frames_per_video", p["frames_per_video"])
+    if segs == 1 and fpv == p["frames_per_video"]:
+        return ""
+    return f" ({segs} takes per source, {fpv} frames per encode)"
 
 
 def _stage1_line(s: dict | None) -> str:
@@ -467,6 +484,10 @@ def main(argv: list[str] | None = None) -> TrainResult:
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--lr", type=float)
     ap.add_argument("--frames-per-video", type=int, default=6)
+    ap.add_argument("--train-segments", type=int, default=1,
+                    help="encode each training source this many times (other camera paths / clip segments)")
+    ap.add_argument("--train-frames-per-video", type=int, default=None,
+                    help="frames kept per training encode (default --frames-per-video)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
@@ -480,7 +501,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     res = train(a.task, a.data_dir, epochs=a.epochs, crops_per_epoch=a.crops_per_epoch, crop=a.crop,
-                batch_size=a.batch_size, lr=a.lr, frames_per_video=a.frames_per_video, seed=a.seed,
+                batch_size=a.batch_size, lr=a.lr, frames_per_video=a.frames_per_video,
+                train_segments=a.train_segments, train_frames_per_video=a.train_frames_per_video, seed=a.seed,
                 device=a.device, threads=a.threads, max_minutes=a.max_minutes, init=a.init,
                 val_patches=a.val_patches, init_from=a.init_from,
                 progress=not a.no_progress)
