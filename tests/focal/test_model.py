@@ -55,6 +55,20 @@ def test_save_load_round_trip(tmp_path, codec_net, monkeypatch):
     assert torch.equal(net(x), codec_net(x))
 
 
+def test_load_model_reads_a_checkpoint_path(codec_net, tmp_path):
+    f = tmp_path / "mine.pt"
+    save_model(codec_net, f)
+    x = torch.rand(1, 1, 64, 64) * 255
+    for name in (f, str(f)):
+        net = load_model(name, device="cpu")
+        assert net.classes == codec_net.classes and torch.equal(net(x), codec_net(x))
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        load_model(tmp_path / "missing.pt")
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="not a FOCAL checkpoint"):
+        load_model(str(tmp_path / "text.pt"))
+
+
 def test_load_model_errors(tmp_path, monkeypatch):
     from toolkit import weights
 

@@ -12,6 +12,7 @@ imported on their own; this package does not import them.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -48,23 +49,32 @@ def save_model(net: FocalNet, file: str | os.PathLike, meta: dict | None = None)
 
 
 def _load_file(file, device) -> FocalNet:
+    """Read a checkpoint written by :func:`save_model`; clear errors for a missing or foreign file."""
     import torch
 
-    ck = torch.load(file, map_location="cpu", weights_only=True)
-    net = FocalNet(ck["num_classes"], classes=ck["classes"])
-    net.load_state_dict(ck["state_dict"])
+    file = Path(file)
+    if not file.is_file():
+        raise FileNotFoundError(f"FOCAL checkpoint not found: {file}")
+    try:
+        ck = torch.load(file, map_location="cpu", weights_only=True)
+        net = FocalNet(ck["num_classes"], classes=ck["classes"])
+        net.load_state_dict(ck["state_dict"])
+    except Exception as e:  # pickle / zip / key errors from deep inside torch.load
+        raise ValueError(f"{file} is not a FOCAL checkpoint written by toolkit.focal.save_model "
+                         f"/ toolkit.focal.train ({e})") from e
     net.meta = ck.get("meta", {})
     return net.to(device).eval()
 
 
-def load_model(name: str, device: str = "auto") -> FocalNet:
-    """Shipped FOCAL network ``'codec'`` or ``'quality'`` in eval mode, from the weights registry.
+def load_model(name: str | os.PathLike, device: str = "auto") -> FocalNet:
+    """Shipped FOCAL network ``'codec'`` or ``'quality'`` in eval mode, from the weights registry,
+    or a checkpoint file of your own (``python -m toolkit.focal.train ... --out FILE``).
 
     Parameters
     ----------
-    name : {'codec', 'quality'}
+    name : {'codec', 'quality'} or path
         Codec classifier (MPEG-2, MPEG-4, H.264, H.265) or quality classifier
-        (quantisation step Δ = 5, 10, 20, 40).
+        (quantisation step Δ = 5, 10, 20, 40); or a ``.pt`` checkpoint path.
     device : str
         'auto' (CUDA when present), 'cpu' or 'cuda'.
 
@@ -72,6 +82,8 @@ def load_model(name: str, device: str = "auto") -> FocalNet:
     ------
     toolkit.weights.WeightsNotFoundError
         When the weight file is not shipped/cached (the message gives the training command).
+    FileNotFoundError, ValueError
+        A checkpoint path that does not exist or is not a FOCAL checkpoint.
 
     >>> net = load_model("codec")  # doctest: +SKIP
     >>> net.classes  # doctest: +SKIP
@@ -80,8 +92,11 @@ def load_model(name: str, device: str = "auto") -> FocalNet:
     from toolkit import weights
     from toolkit._util import resolve_device
 
+    if isinstance(name, os.PathLike) or (isinstance(name, str) and name.endswith(".pt")):
+        return _load_file(name, resolve_device(device))
     if name not in MODEL_NAMES:
-        raise ValueError(f"unknown FOCAL model {name!r}: choose one of {', '.join(MODEL_NAMES)}")
+        raise ValueError(f"unknown FOCAL model {name!r}: choose one of {', '.join(MODEL_NAMES)} "
+                         "or give a .pt checkpoint path")
     reg = MODEL_NAMES[name]
     if reg not in weights.available():
         raise weights.WeightsNotFoundError(

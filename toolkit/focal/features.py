@@ -143,11 +143,12 @@ def _case_mix(dtype, device) -> torch.Tensor:
     return m
 
 
-#: conv4 output rows per strip of :func:`_fused_trunk`. Measured at 720p on 2 CPU cores shared
-#: with a training job, both models' trunks: one whole-frame pass with 2 threads 3.4-3.6 s; strips
-#: of 8 rows, one thread each, two strips at a time 2.6-2.8 s (4 rows: 2.3-2.6 s). The whole-frame
-#: 64-channel conv1-3 maps (60-230 MB each) fit in no cache, and a small op split over 2 threads
-#: waits at every barrier for a core the other job holds; strips fix both.
+#: conv4 output rows per strip of :func:`_fused_trunk`. Measured at 720p on 2 idle CPU cores,
+#: both models' trunks (benchmarks/focal_features.py): one whole-frame pass 2.07 s, strips of
+#: 4 / 8 / 16 rows 1.16 / 1.05 / 1.16 s; with a training job on the same cores: one pass with
+#: 2 threads 3.4-3.6 s, strips of 8 2.6-2.8 s. The whole-frame 64-channel conv1-3 maps
+#: (60-230 MB each) fit in no cache, and a small op split over 2 threads waits at every
+#: barrier for a core another job holds; strips, one per thread, fix both.
 TRUNK_STRIP_ROWS = 8
 _TRUNK_RF, _TRUNK_JUMP = 16, 4  # conv1-4 receptive field and jump, in pixels
 

@@ -378,10 +378,7 @@ def _load_stage1(net: FocalNet, file) -> dict:
     file = Path(file)
     if not file.is_file():
         raise FileNotFoundError(f"init_from checkpoint not found: {file}")
-    try:
-        src = _load_file(file, "cpu")
-    except Exception as e:  # pickle / zip / key errors from deep inside torch.load
-        raise ValueError(f"init_from {file} is not a FOCAL checkpoint written by this trainer ({e})") from e
+    src = _load_file(file, "cpu")  # ValueError naming the file when it is not a checkpoint
     if tuple(src.classes) != tuple(net.classes):
         raise ValueError(f"{file} has classes {list(src.classes)}, this task needs {list(net.classes)}")
     net.load_state_dict(src.state_dict())

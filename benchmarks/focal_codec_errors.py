@@ -1,0 +1,124 @@
+"""Benchmark: where the FOCAL codec CNN errs on its held-out test split.
+
+Frame-level accuracy (argmax of the mean patch probabilities, as in the model card)
+broken down by true codec x picture type (I / P / B), by source, and the
+video-level accuracy (mean over the 6 frames kept from each encode, as
+``toolkit.focal.classify`` averages over a video's frames). Picture types are
+read by re-encoding every test video with its recorded settings (the encoders
+all follow a fixed GOP pattern here; the benchmark records which re-encoded videos
+differ from the stored frames: x264/x265 CBR encodes with the default frame threads
+are not bit-exact from run to run, their picture types still are).
+
+    python benchmarks/focal_codec_errors.py                       # shipped weights
+    python benchmarks/focal_codec_errors.py --weights other.pt     # also other checkpoints
+
+Writes benchmarks/results/focal_codec_errors.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from toolkit.focal import load_model
+from toolkit.focal.data import BFRAMES, GOP, N_FRAMES, build_dataset, load_split, split_sources
+from toolkit.focal.train import DEFAULT_DATA_DIR, _eval_patches, _predict
+
+OUT = Path(__file__).resolve().parent / "results" / "focal_codec_errors.json"
+
+
+def picture_types(split) -> tuple[dict[int, list[str]], list[dict]]:
+    """Picture type of every frame of every test video (re-encoded), and the videos whose
+    re-encoded luma differs from the stored frames (settings and mean abs difference)."""
+    from toolkit.synth import encode
+    from toolkit.synth.encode import CODECS
+    from toolkit.video import frame_types, iter_luma
+
+    specs = {f"{s.kind}:{s.name}": s for s in split_sources()["test"]}
+    types, differ = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = {}
+        for v, cfg in enumerate(split.videos):
+            src = specs[cfg["source"]]
+            if src not in cache:
+                cache = {src: src.frames(N_FRAMES)}
+            out = Path(tmp) / f"v{v}{CODECS[cfg['codec']][2]}"
+            encode(cache[src], out, codec=cfg["codec"], quality=cfg.get("quality"), gop=GOP,
+                   bframes=BFRAMES[cfg["codec"]], rate_control=cfg["rate_control"],
+                   bitrate=cfg.get("bitrate"))
+            types[v] = frame_types(out)
+            luma = list(iter_luma(out))
+            diff = max(float(np.abs(luma[split.frame_index[f]].astype(np.int16) - split.frames[f]).mean())
+                       for f in np.flatnonzero(split.video == v))
+            if diff > 0:
+                differ.append({**cfg, "mean_abs_luma_difference": diff})
+            out.unlink()
+    return types, differ
+
+
+def analyse(net, split, types) -> dict:
+    pos = _eval_patches(split, None, 0)
+    probs = _predict(net, split, pos)
+    frames = np.unique(pos[:, 0])
+    fprob = np.stack([probs[pos[:, 0] == f].mean(0) for f in frames])
+    y = split.labels[frames]
+    ok = fprob.argmax(1) == y
+    classes = list(split.classes)
+    by_type, by_source = defaultdict(list), defaultdict(list)
+    for f, good in zip(frames, ok):
+        v = int(split.video[f])
+        t = types[v][int(split.frame_index[f])]
+        by_type[f"{classes[split.labels[f]]} {t}"].append(bool(good))
+        by_source[split.videos[v]["source"]].append(bool(good))
+    videos = np.unique(split.video[frames])
+    vid = split.video[frames]
+    vok = [fprob[vid == v].mean(0).argmax() == split.labels[split.video == v][0] for v in videos]
+    return {
+        "frame_accuracy_mean": float(ok.mean()),
+        "n_frames": int(len(frames)),
+        "video_accuracy": float(np.mean(vok)),
+        "n_videos": int(len(videos)),
+        "frame_accuracy_by_codec_and_picture_type": {k: {"accuracy": float(np.mean(v)), "frames": len(v)}
+                                                     for k, v in sorted(by_type.items())},
+        "frame_accuracy_by_source": {k: float(np.mean(v)) for k, v in sorted(by_source.items())},
+    }
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weights", nargs="*", default=[],
+                    help="other checkpoints written by toolkit.focal.train")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    split = load_split(build_dataset("codec", DEFAULT_DATA_DIR, progress=True)["test"])
+    types, differ = picture_types(split)
+    nets = {"shipped focal/codec": load_model("codec")}
+    for w in a.weights:
+        nets[str(w)] = load_model(Path(w))
+    res = {"split": "codec test (6 held-out sources, 72 encodes, 6 frames each)",
+           "gop_patterns": sorted({"".join(t) for t in types.values()}),
+           "reencoded_videos_differing_from_stored": differ, "models": {}}
+    for name, net in nets.items():
+        r = analyse(net.eval(), split, types)
+        res["models"][name] = r
+        print(f"{name}: frame accuracy {r['frame_accuracy_mean']:.3f} ({r['n_frames']} frames), "
+              f"video accuracy {r['video_accuracy']:.3f} ({r['n_videos']} encodes)")
+        for k, v in r["frame_accuracy_by_codec_and_picture_type"].items():
+            print(f"  {k}: {v['accuracy']:.2f} of {v['frames']}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(res, indent=1))
+    print(f"{len(differ)} of {len(split.videos)} re-encoded videos differ from the stored frames: "
+          + ", ".join(sorted({f"{d['codec']} {d['rate_control']}" for d in differ})))
+    print(f"wrote {OUT}")
+    return res
+
+
+if __name__ == "__main__":
+    main()
