@@ -193,13 +193,10 @@ def _fused_trunk(net: FocalNet, luma: torch.Tensor,
     # one worker instead of stalling every op; the ops release the GIL
     from concurrent.futures import ThreadPoolExecutor
 
-    def run_single(x):
-        torch.set_num_threads(1)  # this worker thread's intra-op threads
-        return run(x)
-
-    try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="focal-trunk") as pool:
-            out = list(pool.map(run_single, strips))
+    try:  # each worker thread sets its own intra-op threads to 1, once
+        with ThreadPoolExecutor(workers, thread_name_prefix="focal-trunk", initializer=torch.set_num_threads,
+                                initargs=(1,)) as pool:
+            out = list(pool.map(run, strips))
     finally:
         torch.set_num_threads(threads)  # parts of the setting (MKL's) are process-wide: restore
     return torch.cat(out, dim=2)
