@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from toolkit.focal import load_model
-from toolkit.focal.data import BFRAMES, GOP, N_FRAMES, build_dataset, load_split, split_sources
+from toolkit.focal.data import N_FRAMES, build_dataset, encode_config, load_split, split_sources
 from toolkit.focal.train import DEFAULT_DATA_DIR, _eval_patches, _predict
 
 OUT = Path(__file__).resolve().parent / "results" / "focal_codec_errors.json"
@@ -36,8 +36,6 @@ OUT = Path(__file__).resolve().parent / "results" / "focal_codec_errors.json"
 def picture_types(split) -> tuple[dict[int, list[str]], list[dict]]:
     """Picture type of every frame of every test video (re-encoded), and the videos whose
     re-encoded luma differs from the stored frames (settings and mean abs difference)."""
-    from toolkit.synth import encode
-    from toolkit.synth.encode import CODECS
     from toolkit.video import frame_types, iter_luma
 
     specs = {f"{s.kind}:{s.name}": s for s in split_sources()["test"]}
@@ -48,10 +46,7 @@ def picture_types(split) -> tuple[dict[int, list[str]], list[dict]]:
             src = specs[cfg["source"]]
             if src not in cache:
                 cache = {src: src.frames(N_FRAMES)}
-            out = Path(tmp) / f"v{v}{CODECS[cfg['codec']][2]}"
-            encode(cache[src], out, codec=cfg["codec"], quality=cfg.get("quality"), gop=GOP,
-                   bframes=BFRAMES[cfg["codec"]], rate_control=cfg["rate_control"],
-                   bitrate=cfg.get("bitrate"))
+            out = encode_config(cache[src], cfg, Path(tmp) / f"v{v}")
             types[v] = frame_types(out)
             luma = list(iter_luma(out))
             diff = max(float(np.abs(luma[split.frame_index[f]].astype(np.int16) - split.frames[f]).mean())

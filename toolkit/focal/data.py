@@ -177,6 +177,24 @@ class Split:
         return int(self.valid[:, ::8, ::8].sum())
 
 
+def encode_config(frames: np.ndarray, cfg: dict, stem: str | os.PathLike) -> Path:
+    """Encode ``frames`` with one configuration of :func:`encode_configs` (GOP 30, the codec's
+    B-frames) to ``stem`` + the codec's file extension; returns the file.
+
+    >>> encode_config(np.zeros((2, 64, 64, 3), np.uint8), {"codec": "mpeg2", "rate_control": "q",
+    ...               "quality": 2}, tempfile.mkdtemp() + "/v").suffix
+    '.mpg'
+    """
+    from toolkit.synth import encode
+    from toolkit.synth.encode import CODECS
+
+    codec = cfg["codec"]
+    out = Path(f"{stem}{CODECS[codec][2]}")
+    encode(frames, out, codec=codec, quality=cfg.get("quality"), gop=GOP, bframes=BFRAMES[codec],
+           rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"))
+    return out
+
+
 def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int = 6, seed: int = 0,
                 n_frames: int = N_FRAMES, size: tuple[int, int] = FRAME_SIZE, segments: int = 1,
                 progress: bool = False, workdir: str | os.PathLike | None = None) -> Split:
@@ -190,8 +208,6 @@ def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int =
     """
     from tqdm.auto import tqdm
 
-    from toolkit.synth import encode
-    from toolkit.synth.encode import CODECS
     from toolkit.video import iter_luma
 
     if task not in TASKS:
@@ -212,10 +228,7 @@ def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int =
             if src not in cache:
                 cache.clear()
                 cache[src] = src.frames(n_frames, size)
-            codec = cfg["codec"]
-            out = Path(tmp.name) / f"v{len(videos)}{CODECS[codec][2]}"
-            encode(cache[src], out, codec=codec, quality=cfg.get("quality"), gop=GOP,
-                   bframes=BFRAMES[codec], rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"))
+            out = encode_config(cache[src], cfg, Path(tmp.name) / f"v{len(videos)}")
             wanted = set(keep.tolist())
             for i, y in enumerate(iter_luma(out)):
                 if i in wanted:
