@@ -49,3 +49,27 @@ def test_quality_model_orders_and_names_the_quantisation_step(held_out_encodes):
     expected = {d: float(np.dot(list(p.values()), QUALITY_DELTAS)) for d, p in probs.items()}
     assert expected[40] > expected[10], probs  # coarser quantisation -> larger estimated step
     assert max(probs[40], key=probs[40].get) == "delta40", probs
+
+
+@pytest.fixture(scope="module")
+def held_out_x26x(tmp_path_factory):
+    """8 frames of 'sister.mkv' (a test-split clip, unseen in training) coded by x264 and x265 with one
+    and with four encoder threads (frame threads change the stream, see toolkit.focal.data)."""
+    from toolkit.focal.data import SourceSpec
+    from toolkit.synth import encode
+
+    frames = SourceSpec("real", "sister.mkv").frames(n_frames=8)
+    d = tmp_path_factory.mktemp("threads")
+    out = {}
+    for codec, bframes in (("h264", 3), ("h265", 4)):
+        for threads in (1, 4):
+            f = d / f"{codec}_t{threads}.mp4"
+            encode(frames, f, codec=codec, quality=26, gop=30, bframes=bframes, threads=threads)
+            out[codec, threads] = f
+    return out
+
+
+def test_codec_model_names_h264_and_h265_whatever_the_encoder_threads(held_out_x26x):
+    for (codec, threads), f in held_out_x26x.items():
+        p = classify(f, "codec", stride=16)
+        assert max(p, key=p.get) == codec, (codec, threads, p)

@@ -13,7 +13,7 @@ from toolkit.focal.data import (
     patch_variance,
     split_sources,
 )
-from toolkit.focal.train import CropSampler, crop_logits, evaluate, train
+from toolkit.focal.train import CropSampler, crop_logits, evaluate, source_bootstrap_ci, train
 
 
 def test_crop_logits_equal_single_patches(codec_net):
@@ -41,6 +41,15 @@ def test_splits_are_source_disjoint():
     assert not names["train"] & names["val"] and not names["train"] & names["test"]
     assert not names["val"] & names["test"]
     assert all(any(x.kind == "real" for x in v) for v in s.values())
+    # the codec task's data version 2 adds sources, still disjoint, and keeps the quality lists
+    c = split_sources("codec")
+    cn = {k: {(x.kind, x.name) for x in v} for k, v in c.items()}
+    assert not cn["train"] & cn["val"] and not cn["train"] & cn["test"] and not cn["val"] & cn["test"]
+    assert all(names[k] < cn[k] or names[k] == cn[k] for k in names)
+    assert len(cn["test"]) == 8 and len(cn["train"]) == 17
+    assert split_sources("quality") == s
+    with pytest.raises(ValueError, match="task"):
+        split_sources("resolution")
 
 
 def test_encode_configs_follow_the_seed():
@@ -57,6 +66,11 @@ def test_encode_configs_follow_the_seed():
     rates = [c["bitrate"] for c in cfg if c["rate_control"] in ("cbr", "vbr")]
     area = 240 * 320 / (1280 * 720)
     assert set(rates) <= {int(m * 1e6 * area) for m in (2, 4, 6)} and len(rates) == 8
+    # explicit encoder threads (data version 2): 1 or 4, and 1 for x264/x265 rate control (bit-exact)
+    assert {c["threads"] for c in cfg} <= {1, 4}
+    assert all(c["threads"] == 1 for c in cfg if c["codec"] in ("h264", "h265") and c["rate_control"] != "q")
+    many = [c for k in range(20) for c in encode_configs("codec", np.random.default_rng(k))]
+    assert {c["threads"] for c in many if c["rate_control"] == "q" and c["codec"] == "h264"} == {1, 4}
     with pytest.raises(ValueError, match="task"):
         encode_configs("resolution", np.random.default_rng(0))
 
@@ -170,6 +184,9 @@ def test_tiny_training_run_learns_and_selects_best_epoch():
     best_val = h[res.best_epoch - 1]["val_loss"]
     assert evaluate(res.net, splits["val"])["loss"] == pytest.approx(best_val, rel=1e-4, abs=1e-6)
     assert len(res.table()) == 3 and len(res.plot().data) == 3
+    assert res.test["frame_accuracy_by_source"] == {"toy2": res.test["frame_accuracy_mean"]}
+    assert res.test["frame_accuracy_ci95_over_sources"] is None  # one source: no interval
+    assert res.params["data_version"] is None  # the caller's own splits
     with pytest.raises(ValueError, match="task"):
         train("resolution", splits=splits)
     with pytest.raises(ValueError, match="splits"):
@@ -212,3 +229,16 @@ def test_second_stage_continues_from_a_checkpoint(tmp_path):
         train("codec", epochs=1, init_from=tmp_path / "text.pt", **kw)
     with pytest.raises(ValueError, match="init must be"):
         train("codec", epochs=1, init="dct", **kw)
+
+
+def test_source_bootstrap_interval():
+    rng = np.random.default_rng(0)
+    src = np.repeat([f"s{k}" for k in range(8)], 50)
+    rate = np.repeat(np.linspace(0.6, 1.0, 8), 50)  # sources differ a lot
+    correct = rng.random(len(src)) < rate
+    lo, hi = source_bootstrap_ci(correct, src)
+    assert lo < correct.mean() < hi
+    # resampling sources, not frames: much wider than the frame-level binomial interval
+    assert hi - lo > 2 * 1.96 * np.sqrt(correct.mean() * (1 - correct.mean()) / len(src))
+    assert source_bootstrap_ci(np.ones(20, bool), np.repeat(["a", "b"], 10)) == [1.0, 1.0]
+    assert source_bootstrap_ci(correct, np.full(len(src), "one")) is None

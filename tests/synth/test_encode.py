@@ -63,6 +63,24 @@ def test_cbr_and_crf(moving_frames, tmp_path):
         EncodeSettings.make(codec="mpeg2", rate_control="crf", quality=10)
 
 
+@pytest.fixture(scope="module")
+def coffee_gop():
+    """One GOP (30 frames) of a 240x320 camera path over 'coffee'."""
+    return photo_sequence("coffee", n_frames=30, size=(240, 320), seed=0)
+
+
+@pytest.mark.parametrize("codec,bframes", [("h264", 3), ("h265", 4)])
+def test_one_encoder_thread_makes_rate_control_bit_exact(coffee_gop, tmp_path, codec, bframes):
+    # x264/x265 CBR used to differ from one encode to the next in the same process (frames without
+    # timestamps; x265's worker pool); with explicit timestamps and one thread they are bit-exact
+    runs = [encode(coffee_gop, tmp_path / f"{codec}{k}.mp4", codec=codec, rate_control="cbr",
+                   bitrate=500_000, gop=30, bframes=bframes, threads=1).read_bytes() for k in range(4)]
+    assert all(r == runs[0] for r in runs[1:])
+    assert probe(tmp_path / f"{codec}0.mp4").n_frames == 30
+    with pytest.raises(ValueError, match="threads"):
+        EncodeSettings.make(codec=codec, threads=0)
+
+
 def test_encode_rejects_bad_frames(tmp_path):
     with pytest.raises(ValueError, match="uint8"):
         encode([np.zeros((16, 16, 3), np.float32)], tmp_path / "x.mp4")

@@ -10,7 +10,9 @@ traces). Every source is encoded with :func:`toolkit.synth.encode` (GOP 30):
 * **codec** task, classes ``CODEC_CLASSES`` (MPEG-2, MPEG-4, H.264, H.265): per
   source and codec, one fixed-quality encode (MPEG qscale q in 1..10; H.264/H.265 at
   the QP with the same quantisation step, eqs. 18-19), one CBR and one VBR encode
-  (2, 4 or 6 Mb/s at 720p, scaled by the frame area).
+  (2, 4 or 6 Mb/s at 720p, scaled by the frame area). Data version 2: each encode
+  has an explicit encoder thread count (:func:`_encoder_threads`) and the task has
+  5 more sources (3 train, 2 test) than the quality task.
 * **quality** task, classes Δ = 5, 10, 20, 40: MPEG-2, MPEG-4 and H.264 at the
   fixed quantiser giving each Δ (:func:`toolkit.synth.delta_to_quality`); only
   patches with luma variance > 10^3 are used (the seed's threshold).
@@ -38,8 +40,9 @@ import numpy as np
 
 from toolkit.focal.model import CODEC_CLASSES, GRID, PATCH, QUALITY_CLASSES, QUALITY_DELTAS
 
-__all__ = ["SourceSpec", "Split", "split_sources", "encode_configs", "build_split", "build_dataset",
-           "load_split", "patch_variance", "FRAME_SIZE", "VARIANCE_THRESHOLD", "TASKS"]
+__all__ = ["SourceSpec", "Split", "split_sources", "encode_configs", "encode_config", "DATA_VERSION",
+           "build_split", "build_dataset", "load_split", "patch_variance", "FRAME_SIZE",
+           "VARIANCE_THRESHOLD", "TASKS"]
 
 FRAME_SIZE = (240, 320)  #: H x W of every source (real clips 640x480 downscaled by 2)
 VARIANCE_THRESHOLD = 1e3  #: seed 6.2: keep quality patches with luma variance above 10^3
@@ -54,6 +57,12 @@ _TRAIN = (["astronaut", "china", "flower", "camera_rgb", "page_rgb", "gravel_rgb
            "retina", "hubble_deep_field"], ["book.mkv", "eat.mkv", "hungry.mkv", "night.mkv", "thanks.mkv"])
 _VAL = (["chelsea", "grass_rgb"], ["milk.mkv"])
 _TEST = (["coffee", "rocket", "brick_rgb", "motorcycle_left"], ["walk.mkv", "sister.mkv"])
+#: codec data version 2: more sources (scikit-image photos unused before), 3 for training and
+#: 2 for testing, so that the held-out test has 8 sources; validation is unchanged
+_CODEC_EXTRA = {"train": ["cat", "coins", "moon"], "val": [], "test": ["clock", "cell"]}
+#: data version per task: codec 2 = the extra sources above and an explicit encoder thread
+#: count per encode (:func:`_encoder_threads`; version 1 used each machine's default)
+DATA_VERSION = {"codec": 2, "quality": 1}
 
 
 @dataclass(frozen=True)
@@ -94,12 +103,23 @@ class SourceSpec:
         return replace(self, start=self.start + 8 * k)
 
 
-def split_sources() -> dict[str, list[SourceSpec]]:
-    """The fixed source-disjoint train / val / test source lists."""
+def split_sources(task: str = "quality") -> dict[str, list[SourceSpec]]:
+    """The fixed source-disjoint train / val / test source lists of ``task``.
+
+    Both tasks share the base lists; the codec task (data version 2) adds
+    ``_CODEC_EXTRA`` (3 training and 2 test photos).
+
+    >>> [len(v) for v in split_sources("quality").values()], [len(v) for v in split_sources("codec").values()]
+    ([14, 3, 6], [17, 3, 8])
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be 'codec' or 'quality', got {task!r}")
     out = {}
     for split, (photos, clips) in (("train", _TRAIN), ("val", _VAL), ("test", _TEST)):
+        extra = _CODEC_EXTRA[split] if task == "codec" else []
         out[split] = ([SourceSpec("photo", p, seed=i) for i, p in enumerate(photos)]
-                      + [SourceSpec("real", c) for c in clips])
+                      + [SourceSpec("real", c) for c in clips]
+                      + [SourceSpec("photo", p, seed=len(photos) + i) for i, p in enumerate(extra)])
     return out
 
 
@@ -119,11 +139,12 @@ def encode_configs(task: str, rng: np.random.Generator, size: tuple[int, int] = 
             q = int(rng.integers(1, 11))  # seed: fixed quality parameter 1..10
             if codec in ("h264", "h265"):
                 q = delta_to_quality("h264", quality_to_delta("mpeg2", q))
-            out.append(dict(label=label, codec=codec, rate_control="q", quality=q))
+            out.append(dict(label=label, codec=codec, rate_control="q", quality=q,
+                            threads=_encoder_threads(codec, "q", rng)))
             for rc in ("cbr", "vbr"):
                 mbps = int(rng.choice([2, 4, 6]))
                 out.append(dict(label=label, codec=codec, rate_control=rc, quality=None,
-                                bitrate=int(mbps * 1e6 * area)))
+                                bitrate=int(mbps * 1e6 * area), threads=_encoder_threads(codec, rc, rng)))
     elif task == "quality":
         for label, delta in enumerate(QUALITY_DELTAS):
             for codec in ("mpeg2", "mpeg4", "h264"):
@@ -132,6 +153,22 @@ def encode_configs(task: str, rng: np.random.Generator, size: tuple[int, int] = 
     else:
         raise ValueError(f"task must be 'codec' or 'quality', got {task!r}")
     return out
+
+
+def _encoder_threads(codec: str, rate_control: str, rng: np.random.Generator) -> int:
+    """Encoder threads of one codec-task encode (data version 2).
+
+    Frame threads change the stream (x264 limits each frame's vertical motion search
+    to what its reference threads have finished; FFmpeg's MPEG encoders cut one slice
+    per thread), and the encoders' default is the machine's core count. A CNN trained
+    on one setting learns it: the first shipped codec model, trained on the defaults
+    of a 2-core machine, named H.264 frames of ``threads=1`` encodes wrongly far more
+    often. So each encode draws 1 or 4 threads, except x264/x265 under CBR/VBR, whose
+    rate control with several frame threads is not bit-exact from run to run: those
+    get 1 (every encode of the data is then reproducible bit for bit).
+    """
+    t = int(rng.choice([1, 4]))
+    return 1 if codec in ("h264", "h265") and rate_control != "q" else t
 
 
 def patch_variance(luma: np.ndarray, stride: int = GRID) -> np.ndarray:
@@ -179,7 +216,8 @@ class Split:
 
 def encode_config(frames: np.ndarray, cfg: dict, stem: str | os.PathLike) -> Path:
     """Encode ``frames`` with one configuration of :func:`encode_configs` (GOP 30, the codec's
-    B-frames) to ``stem`` + the codec's file extension; returns the file.
+    B-frames, the configuration's encoder ``threads``) to ``stem`` + the codec's file extension;
+    returns the file.
 
     >>> encode_config(np.zeros((2, 64, 64, 3), np.uint8), {"codec": "mpeg2", "rate_control": "q",
     ...               "quality": 2}, tempfile.mkdtemp() + "/v").suffix
@@ -191,7 +229,7 @@ def encode_config(frames: np.ndarray, cfg: dict, stem: str | os.PathLike) -> Pat
     codec = cfg["codec"]
     out = Path(f"{stem}{CODECS[codec][2]}")
     encode(frames, out, codec=codec, quality=cfg.get("quality"), gop=GOP, bframes=BFRAMES[codec],
-           rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"))
+           rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"), threads=cfg.get("threads"))
     return out
 
 
@@ -282,7 +320,7 @@ def build_dataset(task: str, out_dir: str | os.PathLike, *, frames_per_video: in
     the same settings is reused (its settings are recorded in ``<task>_<split>.json``;
     an enlarged training split gets its own file name).
     """
-    sources = split_sources() if sources is None else sources
+    sources = split_sources(task) if sources is None else sources
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -291,7 +329,8 @@ def build_dataset(task: str, out_dir: str | os.PathLike, *, frames_per_video: in
         if name == "train":
             fpv, segs = train_frames_per_video or frames_per_video, train_segments
         # the default files keep their names and settings (no 'start' / 'segments' keys)
-        settings = {"task": task, "frames_per_video": fpv, "seed": seed + k, "n_frames": n_frames,
+        settings = {"task": task, **({"version": DATA_VERSION[task]} if DATA_VERSION[task] > 1 else {}),
+                    "frames_per_video": fpv, "seed": seed + k, "n_frames": n_frames,
                     "size": list(size),
                     "sources": [{f: v for f, v in asdict(s).items() if not (f == "start" and v == 0)}
                                 for s in srcs]}

@@ -41,11 +41,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from toolkit.focal.data import Split, build_dataset, load_split
+from toolkit.focal.data import DATA_VERSION, Split, build_dataset, load_split
 from toolkit.focal.model import GRID, PATCH, FocalNet, count_parameters, highpass_init_
 
-__all__ = ["RECIPES", "TrainResult", "train", "evaluate", "crop_logits", "model_card", "register_weights",
-           "main"]
+__all__ = ["RECIPES", "TrainResult", "train", "evaluate", "source_bootstrap_ci", "crop_logits", "model_card",
+           "register_weights", "main"]
 
 RECIPES = {
     "codec": dict(optimizer="adam", lr=1e-3, lr_step=0, batch_size=256, epochs=20, crops_per_epoch=2500),
@@ -142,12 +142,40 @@ def _predict(net: FocalNet, split: Split, pos: np.ndarray, batch: int = 256) -> 
     return torch.cat(out).numpy() if out else np.zeros((0, net.num_classes), np.float32)
 
 
+def source_bootstrap_ci(correct: np.ndarray, source: np.ndarray, level: float = 0.95,
+                        n_resamples: int = 2000, seed: int = 0) -> list[float] | None:
+    """Percentile bootstrap interval of an accuracy when whole *sources* are resampled.
+
+    Frames of one source are strongly correlated (same content, same encodes), so the
+    uncertainty of a held-out accuracy comes from the few sources, not the many frames.
+    ``correct``: per-item booleans; ``source``: per-item source names. Returns
+    ``[low, high]`` (None with fewer than 2 sources). Uses :func:`scipy.stats.bootstrap`
+    on the paired per-source (correct count, item count) sums.
+
+    >>> source_bootstrap_ci(np.array([1, 1, 0, 1, 0, 0], bool), np.array(list("aabbcc")))
+    [0.0, 1.0]
+    """
+    from scipy.stats import bootstrap
+
+    names = sorted(set(np.asarray(source).tolist()))
+    if len(names) < 2:
+        return None
+    source = np.asarray(source)
+    hits = np.array([np.asarray(correct)[source == n].sum() for n in names], float)
+    count = np.array([(source == n).sum() for n in names], float)
+    res = bootstrap((hits, count), lambda h, c, axis=-1: h.sum(axis) / c.sum(axis), paired=True,
+                    vectorized=True, n_resamples=n_resamples, confidence_level=level,
+                    method="percentile", random_state=np.random.default_rng(seed))
+    return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
+
+
 def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: int = 0) -> dict:
     """Patch- and frame-level accuracy of ``net`` on a split (non-overlapping valid patches).
 
     Frame level: the argmax of the mean patch probabilities ('mean') and the most
     voted patch class ('majority') of each frame. Returns a dict with accuracies,
-    confusion matrices (rows = true class), loss and counts.
+    the 'mean' frame accuracy per source and its bootstrap interval over sources
+    (:func:`source_bootstrap_ci`), confusion matrices (rows = true class), loss and counts.
     """
     from sklearn.metrics import confusion_matrix
 
@@ -167,6 +195,8 @@ def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: 
         fvote.append(np.bincount(pred[sel], minlength=k).argmax())
         fy.append(split.labels[f])
     fmean, fvote, fy = map(np.asarray, (fmean, fvote, fy))
+    src = np.asarray([split.videos[split.video[f]]["source"] for f in frames])
+    by_source = {s: float((fmean[src == s] == fy[src == s]).mean()) for s in sorted(set(src))}
     return {
         "loss": loss,
         "patch_accuracy": float((pred == y).mean()),
@@ -177,6 +207,8 @@ def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: 
         "n_frames": int(len(frames)),
         "n_sources": len(split.sources),
         "classes": list(split.classes),
+        "frame_accuracy_by_source": by_source,
+        "frame_accuracy_ci95_over_sources": source_bootstrap_ci(fmean == fy, src),
         "confusion_patch": confusion_matrix(y, pred, labels=list(range(k))).tolist(),
         "confusion_frame": confusion_matrix(fy, fmean, labels=list(range(k))).tolist(),
     }
@@ -284,6 +316,7 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         torch.set_num_threads(int(threads))
     t0 = time.time()
     data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    built = splits is None
     if splits is None:
         files = build_dataset(task, data_dir, frames_per_video=frames_per_video, seed=seed,
                               sources=sources, train_segments=train_segments,
@@ -356,7 +389,8 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     test = evaluate(net, splits["test"], max_patches=test_patches, seed=seed)
     data = {k: {"sources": s.sources, "frames": int(len(s.frames)), "videos": len(s.videos),
                 "patches_stride64": s.n_patches()} for k, s in splits.items()}
-    params = {"task": task, **r, "crop": crop, "patches_per_crop": sampler.n ** 2,
+    version = DATA_VERSION[task] if sources is None and built else None  # None: caller's own data
+    params = {"task": task, **r, "data_version": version, "crop": crop, "patches_per_crop": sampler.n ** 2,
               "crops_per_batch": crops_per_batch, "steps_per_epoch": steps,
               "frames_per_video": frames_per_video, "train_segments": train_segments,
               "train_frames_per_video": train_frames_per_video or frames_per_video,
@@ -403,7 +437,8 @@ def model_card(res: TrainResult | dict, command: str) -> str:
                  "MPEG's smallest step is 8, so its 'Δ=5' class is qscale 1)")
     return "\n".join([
         f"FOCAL {what} (seed 000 CNN, {p['parameters']:,} parameters, 64x64 luma patches on the 8x8 grid).",
-        f"Data (toolkit.focal.data, frames 240x320, GOP 30, {p['frames_per_video']} frames per encode): "
+        f"Data (toolkit.focal.data{_version_text(p)}, frames 240x320, GOP 30, {p['frames_per_video']} "
+        "frames per encode): "
         f"train {len(d['train']['sources'])} sources / {d['train']['videos']} encodes"
         + _train_extra(p) + ", "
         f"val {len(d['val']['sources'])} / {d['val']['videos']}, test {len(d['test']['sources'])} / "
@@ -418,11 +453,29 @@ def model_card(res: TrainResult | dict, command: str) -> str:
         + _stage1_line(p.get("init_from")),
         f"Held-out test ({t['n_sources']} sources, {t['n_patches']} non-overlapping patches, "
         f"{t['n_frames']} frames): patch accuracy {t['patch_accuracy']:.3f}, frame accuracy "
-        f"{t['frame_accuracy_mean']:.3f} (mean) / {t['frame_accuracy_majority']:.3f} (majority). "
+        f"{t['frame_accuracy_mean']:.3f} (mean) / {t['frame_accuracy_majority']:.3f} (majority)"
+        + _ci_text(t) + ". "
         "The seed reports no patch-classification accuracy (only splicing-localisation results).",
         _goal_line(task, t),
         f"Reproduce: {command}",
     ])
+
+
+def _version_text(p: dict) -> str:
+    v = p.get("data_version", 1)
+    if v == 1:
+        return ""
+    return (f" version {v}: an explicit encoder thread count per encode, 1 or 4, and 1 for x264/x265 "
+            "under CBR/VBR, so every encode is bit-exact")
+
+
+def _ci_text(t: dict) -> str:
+    ci = t.get("frame_accuracy_ci95_over_sources")
+    if not ci:
+        return ""
+    worst = min(t["frame_accuracy_by_source"].items(), key=lambda kv: kv[1])
+    return (f"; 95 % bootstrap interval over the {t['n_sources']} sources {ci[0]:.3f}-{ci[1]:.3f}, "
+            f"hardest source {worst[0]} {worst[1]:.3f}")
 
 
 def _train_extra(p: dict) -> str:

@@ -116,6 +116,13 @@ class EncodeSettings:
     ``bframes`` the number of consecutive B-frames (fixed pattern). MPEG-2/4
     encoders keep the GOP fixed with B-frames only when ``gop`` is a multiple
     of ``bframes + 1`` (otherwise FFmpeg stretches some GOPs).
+    ``threads``: encoder threads (None = the encoder's default). x264/x265 with
+    their default frame threads are not deterministic under rate control (CBR/VBR
+    encodes of the same frames differ from run to run); ``threads=1`` makes every
+    encode bit-exact (x264 ``threads=1``, x265 ``frame-threads=1``). Fixed-QP encodes
+    are bit-exact for any fixed thread count (frame threads still change the coding:
+    x264 limits the vertical motion search of a frame to what its reference threads
+    have finished, so ``threads=4`` and ``threads=1`` give different streams).
     """
 
     codec: str = "h264"
@@ -126,6 +133,7 @@ class EncodeSettings:
     rate_control: str = "q"
     bitrate: int | None = None
     preset: str = "medium"
+    threads: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,6 +155,9 @@ class EncodeSettings:
             raise ValueError("gop must be >= 1")
         if self.bframes < 0 or (self.bframes and self.gop > 1 and self.bframes >= self.gop):
             raise ValueError("bframes must be >= 0 and smaller than the GOP")
+        if self.threads is not None and (isinstance(self.threads, bool) or int(self.threads) != self.threads
+                                         or self.threads < 1):
+            raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
         if self.rate_control not in ("q", "crf", "cbr", "vbr"):
             raise ValueError("rate_control must be 'q', 'crf', 'cbr' or 'vbr'")
         if self.rate_control in ("cbr", "vbr") and not self.bitrate:
@@ -169,6 +180,11 @@ def _x26x_params(s: EncodeSettings, key: str) -> str:
         params.append("open-gop=0")
     else:
         params += ["open-gop=0", "log-level=error"]
+    if s.threads is not None:
+        if key == "h264":
+            params.append(f"threads={s.threads}")
+        else:  # x265: frame threads and worker-pool size (its rate control depends on both)
+            params += [f"frame-threads={s.threads}", f"pools={s.threads}"]
     if s.rate_control == "q":
         params.append(f"qp={int(round(s.quality))}")
     elif s.rate_control == "crf":
@@ -200,6 +216,8 @@ def _configure(stream, s: EncodeSettings, width: int, height: int) -> None:
             stream.pix_fmt = "yuv420p"  # lossless x264 in 4:2:0 is fine at qp=0
     else:
         cc.max_b_frames = s.bframes
+        if s.threads is not None:
+            cc.thread_count = int(s.threads)
         opts["sc_threshold"] = "1000000000"  # no scene-cut I-frames: fixed GOP
         opts["g"] = str(s.gop)
         if s.rate_control == "q":
@@ -239,6 +257,7 @@ def encode(
     rate_control: str | None = None,
     bitrate: int | None = None,
     preset: str | None = None,
+    threads: int | None = None,
     write_sidecar: bool = False,
 ) -> Path:
     """Encode ``frames`` (uint8 RGB H x W x 3 or grey H x W arrays) into ``out``.
@@ -256,7 +275,8 @@ def encode(
     True
     """
     s = EncodeSettings.make(settings, codec=codec, quality=quality, gop=gop, bframes=bframes,
-                            fps=fps, rate_control=rate_control, bitrate=bitrate, preset=preset)
+                            fps=fps, rate_control=rate_control, bitrate=bitrate, preset=preset,
+                            threads=threads)
     key = codec_name(s.codec)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -273,7 +293,7 @@ def encode(
                 _configure(stream, s, w, h)
             elif (frame.height, frame.width) != (h, w):
                 raise ValueError(f"frame {n} is {frame.width}x{frame.height}, expected {w}x{h}")
-            frame.pts = None
+            frame.pts = n  # explicit timestamps: x264/x265 rate control reads frame durations from them
             for packet in stream.encode(frame):
                 container.mux(packet)
             n += 1

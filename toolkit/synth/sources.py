@@ -43,7 +43,7 @@ __all__ = [
 PHOTOS = (
     "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field",
     "retina", "motorcycle_left", "china", "flower", "camera_rgb", "page_rgb", "grass_rgb",
-    "gravel_rgb", "brick_rgb",
+    "gravel_rgb", "brick_rgb", "cat", "coins", "clock", "moon", "cell",
 )
 
 
