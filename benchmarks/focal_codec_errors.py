@@ -5,9 +5,9 @@ broken down by true codec x picture type (I / P / B), by source, by encoder
 thread count, and the video-level accuracy (mean over the 6 frames kept from each
 encode, as ``toolkit.focal.classify`` averages over a video's frames). Picture
 types are read by re-encoding every test video with its recorded settings (the
-encoders all follow a fixed GOP pattern here; the benchmark records any re-encoded
-video that differs from the stored frames: with the data's explicit thread counts
-there should be none).
+encoders all follow a fixed GOP pattern here; the benchmark records the re-encoded
+videos that differ from the stored frames: x264's CBR/VBR rate control is not bit-exact
+from run to run, even with one thread; its picture types are).
 
 Robustness to the encoder's threading: the same test encodes are made once more
 with every encoder's *default* thread count on this machine (what a plain FFmpeg

@@ -69,16 +69,29 @@ def coffee_gop():
     return photo_sequence("coffee", n_frames=30, size=(240, 320), seed=0)
 
 
-@pytest.mark.parametrize("codec,bframes", [("h264", 3), ("h265", 4)])
-def test_one_encoder_thread_makes_rate_control_bit_exact(coffee_gop, tmp_path, codec, bframes):
-    # x264/x265 CBR used to differ from one encode to the next in the same process (frames without
-    # timestamps; x265's worker pool); with explicit timestamps and one thread they are bit-exact
-    runs = [encode(coffee_gop, tmp_path / f"{codec}{k}.mp4", codec=codec, rate_control="cbr",
-                   bitrate=500_000, gop=30, bframes=bframes, threads=1).read_bytes() for k in range(4)]
-    assert all(r == runs[0] for r in runs[1:])
-    assert probe(tmp_path / f"{codec}0.mp4").n_frames == 30
+def test_encoder_threads_change_the_stream_and_fixed_quality_is_bit_exact(coffee_gop, tmp_path):
+    def h264(threads, k):
+        return encode(coffee_gop, tmp_path / f"q{threads}_{k}.mp4", codec="h264", quality=26, gop=30,
+                      bframes=3, threads=threads).read_bytes()
+
+    one, four = [h264(1, 0), h264(1, 1)], [h264(4, 0), h264(4, 1)]
+    assert one[0] == one[1] and four[0] == four[1]  # repeatable for a fixed thread count
+    assert one[0] != four[0]  # frame threads change x264's coding (motion-search range)
     with pytest.raises(ValueError, match="threads"):
-        EncodeSettings.make(codec=codec, threads=0)
+        EncodeSettings.make(codec="h264", threads=0)
+
+
+def test_x265_rate_control_with_one_thread_is_bit_exact(coffee_gop, tmp_path):
+    # x265's CBR with its default worker pool differs from one encode to the next; one thread does not
+    rocket = photo_sequence("rocket", n_frames=30, size=(240, 320), seed=1)
+    runs = []
+    for k in range(3):
+        runs.append(encode(coffee_gop, tmp_path / f"a{k}.mp4", codec="h265", rate_control="cbr",
+                           bitrate=333_333, gop=30, bframes=4, threads=1).read_bytes())
+        encode(rocket, tmp_path / f"b{k}.mp4", codec="h265", rate_control="vbr", bitrate=166_666, gop=30,
+               bframes=4, threads=1)  # another encode in between
+    assert all(r == runs[0] for r in runs[1:])
+    assert probe(tmp_path / "a0.mp4").n_frames == 30
 
 
 def test_encode_rejects_bad_frames(tmp_path):

@@ -195,8 +195,8 @@ def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: 
         fvote.append(np.bincount(pred[sel], minlength=k).argmax())
         fy.append(split.labels[f])
     fmean, fvote, fy = map(np.asarray, (fmean, fvote, fy))
-    src = np.asarray([split.videos[split.video[f]]["source"] for f in frames])
-    by_source = {s: float((fmean[src == s] == fy[src == s]).mean()) for s in sorted(set(src))}
+    src = np.asarray([str(split.videos[split.video[f]]["source"]) for f in frames])
+    by_source = {str(s): float((fmean[src == s] == fy[src == s]).mean()) for s in sorted(set(src))}
     return {
         "loss": loss,
         "patch_accuracy": float((pred == y).mean()),
@@ -466,7 +466,7 @@ def _version_text(p: dict) -> str:
     if v == 1:
         return ""
     return (f" version {v}: an explicit encoder thread count per encode, 1 or 4, and 1 for x264/x265 "
-            "under CBR/VBR, so every encode is bit-exact")
+            "under CBR/VBR; all but the x264 CBR/VBR encodes are bit-exact")
 
 
 def _ci_text(t: dict) -> str:
