@@ -161,10 +161,10 @@ def _encoder_threads(codec: str, rate_control: str, rng: np.random.Generator) ->
     Frame threads change the stream (x264 limits each frame's vertical motion search
     to what its reference threads have finished; FFmpeg's MPEG encoders cut one slice
     per thread), and the encoders' default is the machine's core count, so data built
-    with the defaults depend on the machine, and a CNN trained on one setting learns
-    it. Each encode draws 1 or 4 threads, except x264/x265 under CBR/VBR, which get 1:
-    x265's rate control is then bit-exact, x264's still varies slightly from run to
-    run (:class:`toolkit.synth.EncodeSettings`); every other encode is bit-exact.
+    with the defaults depend on the machine. Each encode draws 1 or 4 threads, except
+    x264/x265 under CBR/VBR, which get 1: x265's rate control is then bit-exact,
+    x264's still varies slightly from run to run (:class:`toolkit.synth.EncodeSettings`);
+    every other encode is bit-exact.
     """
     t = int(rng.choice([1, 4]))
     return 1 if codec in ("h264", "h265") and rate_control != "q" else t
