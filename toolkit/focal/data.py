@@ -166,7 +166,7 @@ def _encoder_threads(codec: str, rate_control: str, rng: np.random.Generator) ->
     x264's still varies slightly from run to run (:class:`toolkit.synth.EncodeSettings`);
     every other encode is bit-exact.
     """
-    t = int(rng.choice([1, 4]))
+    t = int(rng.choice([1, 4]))  # drawn for every encode, so the draws after it never shift
     return 1 if codec in ("h264", "h265") and rate_control != "q" else t
 
 

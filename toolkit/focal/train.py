@@ -157,11 +157,14 @@ def source_bootstrap_ci(correct: np.ndarray, source: np.ndarray, level: float = 
     """
     from scipy.stats import bootstrap
 
-    names = sorted(set(np.asarray(source).tolist()))
+    correct, source = np.asarray(correct, bool), np.asarray(source)
+    if correct.shape != source.shape:
+        raise ValueError(f"correct and source must have the same shape, got {correct.shape} and "
+                         f"{source.shape}")
+    names = sorted(set(source.tolist()))
     if len(names) < 2:
         return None
-    source = np.asarray(source)
-    hits = np.array([np.asarray(correct)[source == n].sum() for n in names], float)
+    hits = np.array([correct[source == n].sum() for n in names], float)
     count = np.array([(source == n).sum() for n in names], float)
     res = bootstrap((hits, count), lambda h, c, axis=-1: h.sum(axis) / c.sum(axis), paired=True,
                     vectorized=True, n_resamples=n_resamples, confidence_level=level,
