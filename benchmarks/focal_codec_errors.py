@@ -43,7 +43,7 @@ from toolkit.focal.data import (
     load_split,
     split_sources,
 )
-from toolkit.focal.train import DEFAULT_DATA_DIR, _eval_patches, _predict
+from toolkit.focal.train import DEFAULT_DATA_DIR, evaluate
 
 OUT = Path(__file__).resolve().parent / "results" / "focal_codec_errors.json"
 
@@ -81,31 +81,31 @@ def picture_types(split) -> tuple[dict[int, list[str]], list[dict], Split]:
 
 
 def analyse(net, split, types) -> dict:
-    pos = _eval_patches(split, None, 0)
-    probs = _predict(net, split, pos)
-    frames = np.unique(pos[:, 0])
-    fprob = np.stack([probs[pos[:, 0] == f].mean(0) for f in frames])
-    y = split.labels[frames]
-    ok = fprob.argmax(1) == y
+    """``toolkit.focal.train.evaluate``'s frame accuracies, broken down by codec x picture type
+    and by encoder threads, plus the video-level accuracy (mean over each encode's frames)."""
+    ev = evaluate(net, split, per_frame=True)
+    frames, fprob = ev["frames"], ev["frame_probs"]
+    ok = fprob.argmax(1) == split.labels[frames]
     classes = list(split.classes)
-    by_type, by_source, by_threads = defaultdict(list), defaultdict(list), defaultdict(list)
+    by_type, by_threads = defaultdict(list), defaultdict(list)
     for f, good in zip(frames, ok):
         v = int(split.video[f])
         t = types[v][int(split.frame_index[f])]
         by_type[f"{classes[split.labels[f]]} {t}"].append(bool(good))
-        by_source[split.videos[v]["source"]].append(bool(good))
         by_threads[f"{classes[split.labels[f]]} threads={split.videos[v].get('threads')}"].append(bool(good))
-    videos = np.unique(split.video[frames])
     vid = split.video[frames]
+    videos = np.unique(vid)
     vok = [fprob[vid == v].mean(0).argmax() == split.labels[split.video == v][0] for v in videos]
     return {
-        "frame_accuracy_mean": float(ok.mean()),
-        "n_frames": int(len(frames)),
+        "patch_accuracy": ev["patch_accuracy"],
+        "frame_accuracy_mean": ev["frame_accuracy_mean"],
+        "n_frames": ev["n_frames"],
         "video_accuracy": float(np.mean(vok)),
         "n_videos": int(len(videos)),
         "frame_accuracy_by_codec_and_picture_type": {k: {"accuracy": float(np.mean(v)), "frames": len(v)}
                                                      for k, v in sorted(by_type.items())},
-        "frame_accuracy_by_source": {k: float(np.mean(v)) for k, v in sorted(by_source.items())},
+        "frame_accuracy_by_source": ev["frame_accuracy_by_source"],
+        "frame_accuracy_ci95_over_sources": ev["frame_accuracy_ci95_over_sources"],
         "frame_accuracy_by_codec_and_encoder_threads": {k: {"accuracy": float(np.mean(v)), "frames": len(v)}
                                                         for k, v in sorted(by_threads.items())},
     }

@@ -13,7 +13,7 @@ from toolkit.focal.data import (
     patch_variance,
     split_sources,
 )
-from toolkit.focal.train import CropSampler, crop_logits, evaluate, source_bootstrap_ci, train
+from toolkit.focal.train import CropSampler, crop_logits, evaluate, model_card, source_bootstrap_ci, train
 
 
 def test_crop_logits_equal_single_patches(codec_net):
@@ -71,6 +71,11 @@ def test_encode_configs_follow_the_seed():
     assert all(c["threads"] == 1 for c in cfg if c["codec"] in ("h264", "h265") and c["rate_control"] != "q")
     many = [c for k in range(20) for c in encode_configs("codec", np.random.default_rng(k))]
     assert {c["threads"] for c in many if c["rate_control"] == "q" and c["codec"] == "h264"} == {1, 4}
+    # data version 3: x264/x265 capped at AVX2 on x86-64 (bit-exact rate control), MPEG untouched
+    import platform
+
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    assert all(c["simd"] == ("avx2" if x86 and c["codec"] in ("h264", "h265") else "auto") for c in cfg)
     with pytest.raises(ValueError, match="task"):
         encode_configs("resolution", np.random.default_rng(0))
 
@@ -183,6 +188,13 @@ def test_tiny_training_run_learns_and_selects_best_epoch():
     # the selected weights are those of the best epoch: re-evaluating gives its validation loss
     best_val = h[res.best_epoch - 1]["val_loss"]
     assert evaluate(res.net, splits["val"])["loss"] == pytest.approx(best_val, rel=1e-4, abs=1e-6)
+    # per-frame output: the mean patch probabilities behind the frame accuracy
+    ev = evaluate(res.net, splits["test"], per_frame=True)
+    assert ev["frame_probs"].shape == (ev["n_frames"], 4) and len(ev["frames"]) == ev["n_frames"]
+    assert np.allclose(ev["frame_probs"].sum(1), 1, atol=1e-5)
+    hits = ev["frame_probs"].argmax(1) == splits["test"].labels[ev["frames"]]
+    assert hits.mean() == pytest.approx(res.test["frame_accuracy_mean"])
+    assert "frame_probs" not in res.test  # the default result stays JSON-friendly
     assert len(res.table()) == 3 and len(res.plot().data) == 3
     assert res.test["frame_accuracy_by_source"] == {"toy2": res.test["frame_accuracy_mean"]}
     assert res.test["frame_accuracy_ci95_over_sources"] is None  # one source: no interval
@@ -191,6 +203,32 @@ def test_tiny_training_run_learns_and_selects_best_epoch():
         train("resolution", splits=splits)
     with pytest.raises(ValueError, match="splits"):
         train("codec", splits={"train": splits["train"]})
+
+
+def test_bf16_training_learns_and_ships_a_float32_model(tmp_path):
+    from toolkit.focal import load_model, save_model
+
+    splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
+    res = train("codec", splits=splits, epochs=3, crops_per_epoch=48, crop=80, batch_size=72, lr=1e-3,
+                val_patches=None, threads=1, progress=False, precision="bf16")
+    assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
+    assert res.test["patch_accuracy"] > 0.9, res.test
+    assert res.params["precision"] == "bf16" and "bfloat16" in model_card(res, "cmd")
+    # the returned network is float32 in the standard layout, and survives save / load unchanged
+    for k, v in res.net.state_dict().items():
+        assert v.dtype in (torch.float32, torch.int64) and v.is_contiguous(), k
+    save_model(res.net, tmp_path / "sub" / "bf16.pt")  # a missing parent folder is created
+    back = load_model(tmp_path / "sub" / "bf16.pt")
+    x = torch.from_numpy(splits["test"].frames[:2, None, :64, :64]).float()
+    with torch.no_grad():
+        assert torch.equal(back(x), res.net(x))
+    # seeded and deterministic: a second run gives the same weights, bit for bit
+    again = train("codec", splits=splits, epochs=3, crops_per_epoch=48, crop=80, batch_size=72, lr=1e-3,
+                  val_patches=None, threads=1, progress=False, precision="bf16")
+    for k, v in res.net.state_dict().items():
+        assert torch.equal(v, again.net.state_dict()[k]), k
+    with pytest.raises(ValueError, match="precision"):
+        train("codec", splits=splits, epochs=1, precision="fp16")
 
 
 def test_second_stage_continues_from_a_checkpoint(tmp_path):
@@ -215,8 +253,6 @@ def test_second_stage_continues_from_a_checkpoint(tmp_path):
     assert second.params["init"] == "checkpoint"
     assert s["sha256"] == hashlib.sha256(ck.read_bytes()).hexdigest()
     assert s["epochs_run"] == 1 and s["test"]["patch_accuracy"] == first.test["patch_accuracy"]
-    from toolkit.focal.train import model_card
-
     assert "second stage" in model_card(second, "cmd") and s["sha256"][:12] in model_card(second, "cmd")
     with pytest.raises(FileNotFoundError, match="init_from"):
         train("codec", epochs=1, init_from=tmp_path / "missing.pt", **kw)

@@ -1,4 +1,5 @@
 import json
+import platform
 
 import numpy as np
 import pytest
@@ -92,6 +93,31 @@ def test_x265_rate_control_with_one_thread_is_bit_exact(coffee_gop, tmp_path):
                bframes=4, threads=1)  # another encode in between
     assert all(r == runs[0] for r in runs[1:])
     assert probe(tmp_path / "a0.mp4").n_frames == 30
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86-64 instruction sets")
+def test_x264_rate_control_capped_at_avx2_is_bit_exact(coffee_gop, tmp_path):
+    # with AVX-512 (this project's machine) x264's default CBR/VBR differs from one encode to the next
+    for rc, rate in (("cbr", 500_000), ("vbr", 333_333)):
+        runs = [encode(coffee_gop, tmp_path / f"{rc}{k}.mp4", codec="h264", rate_control=rc, bitrate=rate,
+                       gop=30, bframes=3, threads=1, simd="avx2").read_bytes() for k in range(3)]
+        assert all(r == runs[0] for r in runs[1:]), rc
+    # the cap reaches x264: plain settings written to the sidecar, and x264's own option string
+    s = EncodeSettings.make(codec="h264", simd="avx2")
+    assert s.to_dict()["simd"] == "avx2"
+    from toolkit.synth.encode import _x26x_params
+
+    assert "asm=AVX2" in _x26x_params(s, "h264").split(":")
+    assert "asm" not in _x26x_params(EncodeSettings.make(codec="h264"), "h264")
+
+
+def test_simd_setting_is_checked(monkeypatch):
+    with pytest.raises(ValueError, match="simd must be"):
+        EncodeSettings.make(codec="h264", simd="avx512")
+    monkeypatch.setattr(platform, "machine", lambda: "arm64")
+    with pytest.raises(ValueError, match="arm64"):
+        EncodeSettings.make(codec="h264", simd="avx2")
+    assert EncodeSettings.make(codec="h264").simd == "auto"
 
 
 def test_encode_rejects_bad_frames(tmp_path):

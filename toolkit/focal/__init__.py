@@ -40,9 +40,11 @@ def train_command(name: str) -> str:
 
 
 def save_model(net: FocalNet, file: str | os.PathLike, meta: dict | None = None) -> None:
-    """Save ``net`` (state dict, classes, metadata) in the format :func:`load_model` reads."""
+    """Save ``net`` (state dict, classes, metadata) in the format :func:`load_model` reads;
+    the parent folder is created when missing."""
     import torch
 
+    Path(file).parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     torch.save({"state_dict": state, "num_classes": net.num_classes, "classes": list(net.classes),
                 "meta": dict(meta or {})}, file)

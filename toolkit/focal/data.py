@@ -12,7 +12,9 @@ traces). Every source is encoded with :func:`toolkit.synth.encode` (GOP 30):
   the QP with the same quantisation step, eqs. 18-19), one CBR and one VBR encode
   (2, 4 or 6 Mb/s at 720p, scaled by the frame area). Data version 2: each encode
   has an explicit encoder thread count (:func:`_encoder_threads`) and the task has
-  5 more sources (3 train, 2 test) than the quality task.
+  5 more sources (3 train, 2 test) than the quality task. Data version 3: x264 and
+  x265 are capped at AVX2 (:func:`_encoder_simd`), which makes every encode
+  bit-exact and the same on any x86-64 machine with AVX2.
 * **quality** task, classes Δ = 5, 10, 20, 40: MPEG-2, MPEG-4 and H.264 at the
   fixed quantiser giving each Δ (:func:`toolkit.synth.delta_to_quality`); only
   patches with luma variance > 10^3 are used (the seed's threshold).
@@ -61,8 +63,9 @@ _TEST = (["coffee", "rocket", "brick_rgb", "motorcycle_left"], ["walk.mkv", "sis
 #: 2 for testing, so that the held-out test has 8 sources; validation is unchanged
 _CODEC_EXTRA = {"train": ["cat", "coins", "moon"], "val": [], "test": ["clock", "cell"]}
 #: data version per task: codec 2 = the extra sources above and an explicit encoder thread
-#: count per encode (:func:`_encoder_threads`; version 1 used each machine's default)
-DATA_VERSION = {"codec": 2, "quality": 1}
+#: count per encode (:func:`_encoder_threads`; version 1 used each machine's default);
+#: codec 3 = also x264/x265 capped at AVX2 (:func:`_encoder_simd`)
+DATA_VERSION = {"codec": 3, "quality": 1}
 
 
 @dataclass(frozen=True)
@@ -140,11 +143,12 @@ def encode_configs(task: str, rng: np.random.Generator, size: tuple[int, int] = 
             if codec in ("h264", "h265"):
                 q = delta_to_quality("h264", quality_to_delta("mpeg2", q))
             out.append(dict(label=label, codec=codec, rate_control="q", quality=q,
-                            threads=_encoder_threads(codec, "q", rng)))
+                            threads=_encoder_threads(codec, "q", rng), simd=_encoder_simd(codec)))
             for rc in ("cbr", "vbr"):
                 mbps = int(rng.choice([2, 4, 6]))
                 out.append(dict(label=label, codec=codec, rate_control=rc, quality=None,
-                                bitrate=int(mbps * 1e6 * area), threads=_encoder_threads(codec, rc, rng)))
+                                bitrate=int(mbps * 1e6 * area), threads=_encoder_threads(codec, rc, rng),
+                                simd=_encoder_simd(codec)))
     elif task == "quality":
         for label, delta in enumerate(QUALITY_DELTAS):
             for codec in ("mpeg2", "mpeg4", "h264"):
@@ -168,6 +172,24 @@ def _encoder_threads(codec: str, rate_control: str, rng: np.random.Generator) ->
     """
     t = int(rng.choice([1, 4]))  # drawn for every encode, so the draws after it never shift
     return 1 if codec in ("h264", "h265") and rate_control != "q" else t
+
+
+def _encoder_simd(codec: str) -> str:
+    """Instruction-set cap of one codec-task encode (data version 3): ``"avx2"`` for
+    x264/x265 on x86-64, else ``"auto"``.
+
+    On a CPU with AVX-512, x264's default code makes CBR/VBR encodes differ from run
+    to run (:class:`toolkit.synth.EncodeSettings`); capped at AVX2 they are bit-exact,
+    and the same on every x86-64 machine with AVX2. Other CPUs (ARM) keep their own
+    code, and so get slightly different x264 data.
+
+    >>> _encoder_simd("mpeg2")
+    'auto'
+    """
+    import platform
+
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    return "avx2" if codec in ("h264", "h265") and x86 else "auto"
 
 
 def patch_variance(luma: np.ndarray, stride: int = GRID) -> np.ndarray:
@@ -215,8 +237,8 @@ class Split:
 
 def encode_config(frames: np.ndarray, cfg: dict, stem: str | os.PathLike) -> Path:
     """Encode ``frames`` with one configuration of :func:`encode_configs` (GOP 30, the codec's
-    B-frames, the configuration's encoder ``threads``) to ``stem`` + the codec's file extension;
-    returns the file.
+    B-frames, the configuration's encoder ``threads`` and ``simd`` cap) to ``stem`` + the
+    codec's file extension; returns the file.
 
     >>> encode_config(np.zeros((2, 64, 64, 3), np.uint8), {"codec": "mpeg2", "rate_control": "q",
     ...               "quality": 2}, tempfile.mkdtemp() + "/v").suffix
@@ -228,7 +250,8 @@ def encode_config(frames: np.ndarray, cfg: dict, stem: str | os.PathLike) -> Pat
     codec = cfg["codec"]
     out = Path(f"{stem}{CODECS[codec][2]}")
     encode(frames, out, codec=codec, quality=cfg.get("quality"), gop=GOP, bframes=BFRAMES[codec],
-           rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"), threads=cfg.get("threads"))
+           rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"), threads=cfg.get("threads"),
+           simd=cfg.get("simd"))
     return out
 
 

@@ -98,8 +98,12 @@ class FocalNet(nn.Module):
         For a 64x64 patch the output is ``N x 64 x 13 x 13``; on a whole frame the
         map of the patch at pixel offset (8a, 8b) is the 13x13 window at (2a, 2b).
         """
-        x = self.normalize(x)
-        for i in (1, 2, 3, 4):
+        # conv1 always runs in float32, also under a bfloat16 autocast (the trainer's
+        # precision='bf16'): bfloat16 keeps 8 significant bits, so the normalised luma and the
+        # high-pass filters would lose the sub-grey-level differences the coding traces live in
+        with torch.autocast(x.device.type, enabled=False):
+            x = torch.relu(self.bn1(self.conv1(self.normalize(x.float()))))
+        for i in (2, 3, 4):
             x = torch.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
         return x
 

@@ -16,6 +16,12 @@ CPU cores this trains ~8x more patches per second than cutting 64x64 patches.
 The only difference from per-patch training is that conv1-4's batch-norm
 statistics are taken over crops instead of patches.
 
+Precision: ``precision='bf16'`` runs the training forward pass under bfloat16
+autocast (conv1 stays float32, see :meth:`toolkit.focal.model.FocalNet.trunk`);
+on this project's 2-core AMX CPU a crop-96 step takes ~155 ms instead of ~300 ms,
+with the same loss curve over the first 300 steps within noise. Validation, test
+and the shipped weights are float32.
+
 Initialisation: conv1 starts from 4x4 DCT high-pass filters
 (:func:`toolkit.focal.model.highpass_init_`); from PyTorch's default
 initialisation the networks stayed at chance on this CPU budget.
@@ -91,11 +97,15 @@ class CropSampler:
         counts = np.bincount(lab, minlength=len(split.classes)).astype(float)
         w = 1.0 / counts[lab]
         self.p = w / w.sum()
+        # what Generator.choice(len, p=p) does, with the O(N) cumulative sum taken once here
+        # instead of on every batch (a million positions: ~10 ms a call); same draws, bit for bit
+        self._cdf = self.p.cumsum()
+        self._cdf /= self._cdf[-1]
 
     def sample(self, count: int, rng: np.random.Generator):
         """``(crops count x 1 x S x S float, labels count, mask count x n x n bool)``."""
         n, pu, pv = self.n, *self.split.valid.shape[1:]
-        pick = self.pos[rng.choice(len(self.pos), size=count, p=self.p)]
+        pick = self.pos[self._cdf.searchsorted(rng.random(count), side="right")]
         crops = np.empty((count, 1, self.crop, self.crop), np.float32)
         masks = np.empty((count, n, n), bool)
         for k, (f, u, v) in enumerate(pick):
@@ -172,13 +182,16 @@ def source_bootstrap_ci(correct: np.ndarray, source: np.ndarray, level: float = 
     return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
 
 
-def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: int = 0) -> dict:
+def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: int = 0,
+             per_frame: bool = False) -> dict:
     """Patch- and frame-level accuracy of ``net`` on a split (non-overlapping valid patches).
 
     Frame level: the argmax of the mean patch probabilities ('mean') and the most
     voted patch class ('majority') of each frame. Returns a dict with accuracies,
     the 'mean' frame accuracy per source and its bootstrap interval over sources
     (:func:`source_bootstrap_ci`), confusion matrices (rows = true class), loss and counts.
+    ``per_frame=True`` adds ``'frames'`` (indices into the split, F) and ``'frame_probs'``
+    (F x K mean patch probabilities) as numpy arrays, for breakdowns of the errors.
     """
     from sklearn.metrics import confusion_matrix
 
@@ -191,16 +204,16 @@ def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: 
     k = len(split.classes)
     loss = float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-12)), torch.from_numpy(y)))
     frames = np.unique(pos[:, 0])
-    fmean, fvote, fy = [], [], []
+    fprob, fvote = [], []
     for f in frames:
         sel = pos[:, 0] == f
-        fmean.append(probs[sel].mean(0).argmax())
+        fprob.append(probs[sel].mean(0))
         fvote.append(np.bincount(pred[sel], minlength=k).argmax())
-        fy.append(split.labels[f])
-    fmean, fvote, fy = map(np.asarray, (fmean, fvote, fy))
+    fprob = np.stack(fprob) if len(frames) else np.zeros((0, k), np.float32)
+    fmean, fvote, fy = fprob.argmax(1), np.asarray(fvote), split.labels[frames]
     src = np.asarray([str(split.videos[split.video[f]]["source"]) for f in frames])
     by_source = {str(s): float((fmean[src == s] == fy[src == s]).mean()) for s in sorted(set(src))}
-    return {
+    out = {
         "loss": loss,
         "patch_accuracy": float((pred == y).mean()),
         "patch_balanced_accuracy": float(balanced_accuracy(y, pred)),
@@ -215,6 +228,9 @@ def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: 
         "confusion_patch": confusion_matrix(y, pred, labels=list(range(k))).tolist(),
         "confusion_frame": confusion_matrix(fy, fmean, labels=list(range(k))).tolist(),
     }
+    if per_frame:
+        out.update(frames=frames, frame_probs=fprob)
+    return out
 
 
 @dataclass(frozen=True)
@@ -259,7 +275,8 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
           test_patches: int | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = 2, sources: dict | None = None, max_minutes: float | None = None,
           splits: dict[str, Split] | None = None, init: str = "highpass",
-          init_from: str | os.PathLike | None = None, progress: bool = True) -> TrainResult:
+          init_from: str | os.PathLike | None = None, precision: str = "fp32",
+          progress: bool = True) -> TrainResult:
     """Train the ``task`` ('codec' or 'quality') network with the seed's recipe.
 
     Parameters
@@ -287,6 +304,11 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         Continue from a checkpoint written by this trainer (``--out``): a second stage
         with a lower learning rate. Its classes must match; ``init`` is then ignored and
         the checkpoint's identity (SHA-256, stage-1 recipe) is recorded in ``params``.
+    precision : {'fp32', 'bf16'}
+        'bf16': the training forward pass runs under bfloat16 autocast with channels-last
+        tensors (weights, optimizer and loss stay float32; validation, test and the shipped
+        model run in float32). About 2x faster on CPUs with AMX / AVX-512-BF16 units and on
+        recent GPUs; 'fp32' (default) reproduces the earlier runs bit for bit.
     max_minutes : float, optional
         Safety stop: no new epoch starts after this many minutes (recorded in ``params``).
     sources : dict, optional
@@ -313,6 +335,8 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
             r[k] = v
     if init not in ("highpass", "default"):
         raise ValueError(f"init must be 'highpass' or 'default', got {init!r}")
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
     if r["epochs"] < 1 or r["crops_per_epoch"] < 1 or r["batch_size"] < 1:
         raise ValueError("epochs, crops_per_epoch and batch_size must be >= 1")
     if threads:
@@ -339,6 +363,9 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     elif init == "highpass":
         highpass_init_(net, generator=torch.Generator().manual_seed(seed))
     net = net.to(dev)
+    bf16 = precision == "bf16"
+    if bf16:
+        net = net.to(memory_format=torch.channels_last)
     if r["optimizer"] == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=r["lr"])
     else:
@@ -365,7 +392,11 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         for _ in bar:
             x, y, m = sampler.sample(crops_per_batch, rng)
             x, y, m = x.to(dev), y.to(dev), m.to(dev)
-            logits = crop_logits(net, x)
+            if bf16:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = crop_logits(net, x)
+            logits = logits.float()
             n = sampler.n
             yy = y[:, None, None].expand(-1, n, n)
             loss = F.cross_entropy(logits[m], yy[m])
@@ -388,6 +419,7 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
             best, best_epoch = val["loss"], epoch
             best_state = copy.deepcopy(net.state_dict())
     net.load_state_dict(best_state)
+    net = net.to(memory_format=torch.contiguous_format)
     net.eval()
     test = evaluate(net, splits["test"], max_patches=test_patches, seed=seed)
     data = {k: {"sources": s.sources, "frames": int(len(s.frames)), "videos": len(s.videos),
@@ -400,7 +432,7 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
               "val_patches": val_patches,
               "test_patches": test_patches, "seed": seed,
               "init": "checkpoint" if stage1 else init, "init_from": stage1, "device": str(dev),
-              "threads": threads,
+              "threads": threads, "precision": precision,
               "parameters": count_parameters(net), "data_seconds": t_data,
               "max_minutes": max_minutes, "epochs_run": len(history), "stopped_early": stopped_early}
     return TrainResult(net=net, task=task, history=history, best_epoch=best_epoch, test=test,
@@ -424,7 +456,8 @@ def _load_stage1(net: FocalNet, file) -> dict:
     run = json.loads(side.read_text()) if side.is_file() else src.meta
     p = run.get("params", {})
     info.update({k: p.get(k) for k in ("optimizer", "lr", "lr_step", "epochs_run", "steps_per_epoch", "seed",
-                                       "threads", "init")})
+                                       "threads", "init", "data_version", "train_segments", "crop",
+                                       "precision")})
     info.update({"best_epoch": run.get("best_epoch"), "seconds": run.get("seconds"),
                  "test": {k: v for k, v in run.get("test", {}).items() if k.endswith("accuracy_mean")
                           or k == "patch_accuracy"}})
@@ -452,7 +485,8 @@ def model_card(res: TrainResult | dict, command: str) -> str:
         + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")
         + f", cross-entropy, batch {p['crops_per_batch']} crops x {p['patches_per_crop']} patches, "
         f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {r['best_epoch']}, "
-        f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads)."
+        f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads"
+        + (", bfloat16 autocast" if p.get("precision") == "bf16" else "") + ")."
         + _stage1_line(p.get("init_from")),
         f"Held-out test ({t['n_sources']} sources, {t['n_patches']} non-overlapping patches, "
         f"{t['n_frames']} frames): patch accuracy {t['patch_accuracy']:.3f}, frame accuracy "
@@ -466,10 +500,13 @@ def model_card(res: TrainResult | dict, command: str) -> str:
 
 def _version_text(p: dict) -> str:
     v = p.get("data_version", 1)
-    if v == 1:
+    if v is None or v == 1:  # None: the caller's own splits
         return ""
-    return (f" version {v}: an explicit encoder thread count per encode, 1 or 4, and 1 for x264/x265 "
-            "under CBR/VBR; all but the x264 CBR/VBR encodes are bit-exact")
+    text = (f" version {v}: an explicit encoder thread count per encode, 1 or 4, and 1 for x264/x265 "
+            "under CBR/VBR")
+    if v >= 3:
+        return text + "; x264/x265 capped at AVX2, so that every encode is bit-exact"
+    return text + "; all but the x264 CBR/VBR encodes are bit-exact"
 
 
 def _ci_text(t: dict) -> str:
@@ -547,6 +584,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--init", choices=("highpass", "default"), default="highpass")
     ap.add_argument("--val-patches", type=int, default=2000)
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="bf16: bfloat16 autocast for the training forward pass (~2x faster on AMX CPUs)")
     ap.add_argument("--init-from", default=None, help="continue from this checkpoint (a second stage)")
     ap.add_argument("--out", default=None, help="weights file (default /tmp/focal_<task>.pt)")
     ap.add_argument("--results", default=None, help="JSON with history and test metrics")
@@ -557,7 +596,7 @@ def main(argv: list[str] | None = None) -> TrainResult:
                 batch_size=a.batch_size, lr=a.lr, frames_per_video=a.frames_per_video,
                 train_segments=a.train_segments, train_frames_per_video=a.train_frames_per_video, seed=a.seed,
                 device=a.device, threads=a.threads, max_minutes=a.max_minutes, init=a.init,
-                val_patches=a.val_patches, init_from=a.init_from,
+                val_patches=a.val_patches, init_from=a.init_from, precision=a.precision,
                 progress=not a.no_progress)
     from toolkit.focal import save_model
 

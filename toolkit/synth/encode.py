@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,9 +31,13 @@ from pathlib import Path
 import av
 import numpy as np
 
+#: ``EncodeSettings.simd`` values: the encoder's default, or x264/x265 capped at AVX2
+SIMD_LEVELS = ("auto", "avx2")
+
 __all__ = [
     "CODECS",
     "EncodeSettings",
+    "SIMD_LEVELS",
     "encode",
     "delta_to_quality",
     "quality_to_delta",
@@ -121,10 +126,15 @@ class EncodeSettings:
     vertical motion search to what its reference threads have finished; FFmpeg's
     MPEG encoders cut one slice per thread), so ``threads=1`` and ``threads=4`` give
     different streams. Fixed-quality encodes are bit-exact for a fixed thread count.
-    Under CBR/VBR, x265 with ``threads=1`` (``frame-threads=1:pools=1``) is bit-exact;
-    x264's rate control is not, at any thread count: repeated encodes of the same
-    frames differ slightly (measured on the FOCAL codec test encodes: mean abs luma
-    difference up to 3.1 grey levels, most under 1.5). Frames get explicit timestamps (``pts`` = frame index).
+    Under CBR/VBR, x265 with ``threads=1`` (``frame-threads=1:pools=1``) is bit-exact.
+    ``simd``: the instruction sets x264/x265 may use. ``"auto"`` (default) is all the
+    CPU has. ``"avx2"`` caps them at AVX2 (``asm=AVX2`` / ``asm=avx2``; x86-64 only).
+    On a CPU with AVX-512, x264's default code makes CBR/VBR encodes vary from run
+    to run, even with one thread (measured: repeated encodes differ by up to 3.1 grey
+    levels of mean abs luma); its AVX2 code is repeatable. x264's output also depends
+    on the instruction set (plain C, SSE2 and AVX2 give other bytes), so the cap also
+    makes encodes agree between x86-64 machines with AVX2 or more. MPEG-2/4 (FFmpeg's
+    own encoders) ignore ``simd``. Frames get explicit timestamps (``pts`` = frame index).
     """
 
     codec: str = "h264"
@@ -136,6 +146,7 @@ class EncodeSettings:
     bitrate: int | None = None
     preset: str = "medium"
     threads: int | None = None
+    simd: str = "auto"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -160,6 +171,11 @@ class EncodeSettings:
         if self.threads is not None and (isinstance(self.threads, bool) or int(self.threads) != self.threads
                                          or self.threads < 1):
             raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
+        if self.simd not in SIMD_LEVELS:
+            raise ValueError(f"simd must be one of {SIMD_LEVELS}, got {self.simd!r}")
+        if self.simd != "auto" and platform.machine().lower() not in ("x86_64", "amd64"):
+            raise ValueError(f"simd={self.simd!r} caps x86 instruction sets; this CPU is "
+                             f"{platform.machine()}, use simd='auto'")
         if self.rate_control not in ("q", "crf", "cbr", "vbr"):
             raise ValueError("rate_control must be 'q', 'crf', 'cbr' or 'vbr'")
         if self.rate_control in ("cbr", "vbr") and not self.bitrate:
@@ -187,6 +203,8 @@ def _x26x_params(s: EncodeSettings, key: str) -> str:
             params.append(f"threads={s.threads}")
         else:  # x265: frame threads and worker-pool size (its rate control depends on both)
             params += [f"frame-threads={s.threads}", f"pools={s.threads}"]
+    if s.simd == "avx2":
+        params.append("asm=AVX2" if key == "h264" else "asm=avx2")
     if s.rate_control == "q":
         params.append(f"qp={int(round(s.quality))}")
     elif s.rate_control == "crf":
@@ -260,6 +278,7 @@ def encode(
     bitrate: int | None = None,
     preset: str | None = None,
     threads: int | None = None,
+    simd: str | None = None,
     write_sidecar: bool = False,
 ) -> Path:
     """Encode ``frames`` (uint8 RGB H x W x 3 or grey H x W arrays) into ``out``.
@@ -278,7 +297,7 @@ def encode(
     """
     s = EncodeSettings.make(settings, codec=codec, quality=quality, gop=gop, bframes=bframes,
                             fps=fps, rate_control=rate_control, bitrate=bitrate, preset=preset,
-                            threads=threads)
+                            threads=threads, simd=simd)
     key = codec_name(s.codec)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
