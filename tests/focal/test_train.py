@@ -72,9 +72,9 @@ def test_encode_configs_follow_the_seed():
     many = [c for k in range(20) for c in encode_configs("codec", np.random.default_rng(k))]
     assert {c["threads"] for c in many if c["rate_control"] == "q" and c["codec"] == "h264"} == {1, 4}
     # data version 3: x264/x265 capped at AVX2 on x86-64 (bit-exact rate control), MPEG untouched
-    import platform
+    from toolkit.synth.encode import is_x86_64
 
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    x86 = is_x86_64()
     assert all(c["simd"] == ("avx2" if x86 and c["codec"] in ("h264", "h265") else "auto") for c in cfg)
     with pytest.raises(ValueError, match="task"):
         encode_configs("resolution", np.random.default_rng(0))

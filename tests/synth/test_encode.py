@@ -14,6 +14,7 @@ from toolkit.synth import (
     spatial_splice,
     temporal_splice,
 )
+from toolkit.synth.encode import is_x86_64
 from toolkit.synth.sources import photo_sequence
 from toolkit.video import frame_types, gop_structure, iter_frames, iter_luma, probe
 
@@ -95,7 +96,7 @@ def test_x265_rate_control_with_one_thread_is_bit_exact(coffee_gop, tmp_path):
     assert probe(tmp_path / "a0.mp4").n_frames == 30
 
 
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86-64 instruction sets")
+@pytest.mark.skipif(not is_x86_64(), reason="x86-64 instruction sets")
 def test_x264_rate_control_capped_at_avx2_is_bit_exact(coffee_gop, tmp_path):
     # with AVX-512 (this project's machine) x264's default CBR/VBR differs from one encode to the next
     for rc, rate in (("cbr", 500_000), ("vbr", 333_333)):

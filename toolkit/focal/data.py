@@ -166,9 +166,8 @@ def _encoder_threads(codec: str, rate_control: str, rng: np.random.Generator) ->
     to what its reference threads have finished; FFmpeg's MPEG encoders cut one slice
     per thread), and the encoders' default is the machine's core count, so data built
     with the defaults depend on the machine. Each encode draws 1 or 4 threads, except
-    x264/x265 under CBR/VBR, which get 1: x265's rate control is then bit-exact,
-    x264's still varies slightly from run to run (:class:`toolkit.synth.EncodeSettings`);
-    every other encode is bit-exact.
+    x264/x265 under CBR/VBR, which get 1: x265's rate control is then bit-exact, and
+    x264's too once it is also capped at AVX2 (data version 3, :func:`_encoder_simd`).
     """
     t = int(rng.choice([1, 4]))  # drawn for every encode, so the draws after it never shift
     return 1 if codec in ("h264", "h265") and rate_control != "q" else t
@@ -186,10 +185,9 @@ def _encoder_simd(codec: str) -> str:
     >>> _encoder_simd("mpeg2")
     'auto'
     """
-    import platform
+    from toolkit.synth.encode import is_x86_64
 
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
-    return "avx2" if codec in ("h264", "h265") and x86 else "auto"
+    return "avx2" if codec in ("h264", "h265") and is_x86_64() else "auto"
 
 
 def patch_variance(luma: np.ndarray, stride: int = GRID) -> np.ndarray:

@@ -36,6 +36,7 @@ SIMD_LEVELS = ("auto", "avx2")
 
 __all__ = [
     "CODECS",
+    "is_x86_64",
     "EncodeSettings",
     "SIMD_LEVELS",
     "encode",
@@ -110,6 +111,16 @@ def quality_to_delta(codec: str, quality: float) -> float:
     return 2.0 * q - 16.0
 
 
+def is_x86_64() -> bool:
+    """True on an x86-64 CPU, where ``EncodeSettings(simd="avx2")`` can cap x264/x265's
+    instruction sets (the names ``asm=`` takes are x86 ones).
+
+    >>> isinstance(is_x86_64(), bool)
+    True
+    """
+    return platform.machine().lower() in ("x86_64", "amd64")
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     """Every setting of one encode (stored beside outputs as ground truth).
@@ -173,7 +184,7 @@ class EncodeSettings:
             raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
         if self.simd not in SIMD_LEVELS:
             raise ValueError(f"simd must be one of {SIMD_LEVELS}, got {self.simd!r}")
-        if self.simd != "auto" and platform.machine().lower() not in ("x86_64", "amd64"):
+        if self.simd != "auto" and not is_x86_64():
             raise ValueError(f"simd={self.simd!r} caps x86 instruction sets; this CPU is "
                              f"{platform.machine()}, use simd='auto'")
         if self.rate_control not in ("q", "crf", "cbr", "vbr"):
