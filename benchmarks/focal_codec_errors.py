@@ -67,8 +67,10 @@ def picture_types(split) -> tuple[dict[int, list[str]], list[dict], Split]:
             types[v] = frame_types(out)
             luma = list(iter_luma(out))
             rows = np.flatnonzero(split.video == v)
-            diff = max(float(np.abs(luma[split.frame_index[f]].astype(np.int16) - split.frames[f]).mean())
-                       for f in rows)
+            diff = max(
+                float(np.abs(luma[split.frame_index[f]].astype(np.int16) - split.frames[f]).mean())
+                for f in rows
+            )
             if diff > 0:
                 differ.append({**cfg, "mean_abs_luma_difference": diff})
             out.unlink()
@@ -102,19 +104,22 @@ def analyse(net, split, types) -> dict:
         "n_frames": ev["n_frames"],
         "video_accuracy": float(np.mean(vok)),
         "n_videos": int(len(videos)),
-        "frame_accuracy_by_codec_and_picture_type": {k: {"accuracy": float(np.mean(v)), "frames": len(v)}
-                                                     for k, v in sorted(by_type.items())},
+        "frame_accuracy_by_codec_and_picture_type": {
+            k: {"accuracy": float(np.mean(v)), "frames": len(v)} for k, v in sorted(by_type.items())
+        },
         "frame_accuracy_by_source": ev["frame_accuracy_by_source"],
         "frame_accuracy_ci95_over_sources": ev["frame_accuracy_ci95_over_sources"],
-        "frame_accuracy_by_codec_and_encoder_threads": {k: {"accuracy": float(np.mean(v)), "frames": len(v)}
-                                                        for k, v in sorted(by_threads.items())},
+        "frame_accuracy_by_codec_and_encoder_threads": {
+            k: {"accuracy": float(np.mean(v)), "frames": len(v)} for k, v in sorted(by_threads.items())
+        },
     }
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--weights", nargs="*", default=[],
-                    help="other checkpoints written by toolkit.focal.train")
+    ap.add_argument(
+        "--weights", nargs="*", default=[], help="other checkpoints written by toolkit.focal.train"
+    )
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -123,29 +128,35 @@ def main(argv=None) -> dict:
     nets = {"shipped focal/codec": load_model("codec")}
     for w in a.weights:
         nets[str(w)] = load_model(Path(w))
-    res = {"split": f"codec test, data version {DATA_VERSION['codec']} ({len(split.sources)} held-out "
-                    f"sources, {len(split.videos)} encodes, 6 frames each)",
-           "gop_patterns": sorted({"".join(t) for t in types.values()}),
-           "reencoded_videos_differing_from_stored": differ,
-           "default_threads_split": "the same test encodes made with every encoder's default thread "
-                                    f"count on this machine ({os.cpu_count()} cores)",
-           "models": {}}
+    res = {
+        "split": f"codec test, data version {DATA_VERSION['codec']} ({len(split.sources)} held-out "
+        f"sources, {len(split.videos)} encodes, 6 frames each)",
+        "gop_patterns": sorted({"".join(t) for t in types.values()}),
+        "reencoded_videos_differing_from_stored": differ,
+        "default_threads_split": "the same test encodes made with every encoder's default thread "
+        f"count on this machine ({os.cpu_count()} cores)",
+        "models": {},
+    }
     for name, net in nets.items():
         r = analyse(net.eval(), split, types)
         r["default_threads"] = analyse(net, split_default, types)
         res["models"][name] = r
-        print(f"{name}: frame accuracy {r['frame_accuracy_mean']:.3f} ({r['n_frames']} frames), "
-              f"video accuracy {r['video_accuracy']:.3f} ({r['n_videos']} encodes); "
-              f"default-threads re-encode: frame {r['default_threads']['frame_accuracy_mean']:.3f}, "
-              f"video {r['default_threads']['video_accuracy']:.3f}")
+        print(
+            f"{name}: frame accuracy {r['frame_accuracy_mean']:.3f} ({r['n_frames']} frames), "
+            f"video accuracy {r['video_accuracy']:.3f} ({r['n_videos']} encodes); "
+            f"default-threads re-encode: frame {r['default_threads']['frame_accuracy_mean']:.3f}, "
+            f"video {r['default_threads']['video_accuracy']:.3f}"
+        )
         for k, v in r["frame_accuracy_by_codec_and_picture_type"].items():
             print(f"  {k}: {v['accuracy']:.2f} of {v['frames']}")
         for k, v in r["frame_accuracy_by_codec_and_encoder_threads"].items():
             print(f"  {k}: {v['accuracy']:.2f} of {v['frames']}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=1))
-    print(f"{len(differ)} of {len(split.videos)} re-encoded videos differ from the stored frames: "
-          + ", ".join(sorted({f"{d['codec']} {d['rate_control']}" for d in differ})))
+    print(
+        f"{len(differ)} of {len(split.videos)} re-encoded videos differ from the stored frames: "
+        + ", ".join(sorted({f"{d['codec']} {d['rate_control']}" for d in differ}))
+    )
     print(f"wrote {OUT}")
     return res
 

@@ -292,7 +292,8 @@ def run_replica(args, nets, weights_info: dict) -> dict:
         raw = temporal_metrics(sig, bounds, normalise=False)  # the seed's way: one global threshold on Δf
         res_t["auc_raw_distance"][feat] = raw["auc"]
         res_t.setdefault("pr_raw_distance", {})[feat] = {
-            k: raw[k] for k in ("precision_at_80_recall", "best_f1", "pr_auc")}
+            k: raw[k] for k in ("precision_at_80_recall", "best_f1", "pr_auc")
+        }
     res_t["counts"] = {k: m[k] for k in ("positives", "negatives")}
     res_t["suppression"] = {}
     for mode in ("bridge", "discard", None):
@@ -492,8 +493,10 @@ def load_nets(random_weights: bool, weights_dir: str | None = None) -> tuple[dic
         files = {n: Path(weights_dir) / f"focal_{n}.pt" for n in ("codec", "quality")}
         nets = {n: _load_file(f, "cpu") for n, f in files.items()}
         shas = {n: sha256_file(f) for n, f in files.items()}
-        return nets, {"tag": "w" + "".join(v[:8] for v in shas.values()),
-                      "weights": {f"file:{files[n]}": shas[n] for n in files}}
+        return nets, {
+            "tag": "w" + "".join(v[:8] for v in shas.values()),
+            "weights": {f"file:{files[n]}": shas[n] for n in files},
+        }
     nets = {"codec": load_model("codec"), "quality": load_model("quality")}
     from toolkit import weights
 
@@ -569,11 +572,17 @@ def main(argv=None) -> dict:
         out_path.write_text(json.dumps(result, indent=2, default=str))
         rt, rs = result["replica"]["temporal"], result["replica"]["spatial"]
         print("temporal AUC, per-video normalised score:", {k: round(v, 4) for k, v in rt["auc"].items()})
-        print("temporal AUC, one global threshold on Δf (the seed's protocol):",
-              {k: round(v, 4) for k, v in rt["auc_raw_distance"].items()}, "(seed: both 0.984)")
-        print("temporal P@80%R / best F1 (both, global threshold):",
-              round(rt["pr_raw_distance"]["both"]["precision_at_80_recall"], 3),
-              round(rt["pr_raw_distance"]["both"]["best_f1"], 3), "(seed: 1.0 / 0.902)")
+        print(
+            "temporal AUC, one global threshold on Δf (the seed's protocol):",
+            {k: round(v, 4) for k, v in rt["auc_raw_distance"].items()},
+            "(seed: both 0.984)",
+        )
+        print(
+            "temporal P@80%R / best F1 (both, global threshold):",
+            round(rt["pr_raw_distance"]["both"]["precision_at_80_recall"], 3),
+            round(rt["pr_raw_distance"]["both"]["best_f1"], 3),
+            "(seed: 1.0 / 0.902)",
+        )
         print(
             "temporal P@80%R / best F1 (both, normalised score):",
             round(rt["pr"]["both"]["precision_at_80_recall"], 3),

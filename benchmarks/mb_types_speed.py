@@ -50,15 +50,24 @@ def main(argv=None) -> dict:
             best[name] = min(best[name], time.perf_counter() - t0)
             assert n == info.n_frames, (name, n)
     result = {
-        "clip": {"width": info.width, "height": info.height, "frames": info.n_frames,
-                 "seconds": info.duration, "codec": info.codec, "bit_rate": info.bit_rate},
+        "clip": {
+            "width": info.width,
+            "height": info.height,
+            "frames": info.n_frames,
+            "seconds": info.duration,
+            "codec": info.codec,
+            "bit_rate": info.bit_rate,
+        },
         "seconds": best,
         "ratio_mb_types_vs_plain_threaded": best["macroblock_types_auto"] / best["plain_decode_threaded"],
         "ratio_mb_types_vs_plain_1thread": best["macroblock_types_auto"] / best["plain_decode_1thread"],
-        "ratio_mb_types_1proc_vs_plain_1thread":
-            best["macroblock_types_1proc"] / best["plain_decode_1thread"],
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine()},
+        "ratio_mb_types_1proc_vs_plain_1thread": best["macroblock_types_1proc"]
+        / best["plain_decode_1thread"],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
         "load_average_at_start": load_at_start,
         "repeat": args.repeat,
         "command": "python benchmarks/mb_types_speed.py",

@@ -34,8 +34,11 @@ def main() -> dict:
     tiles = []
     for name in PHOTOS:
         g = photo(name)[..., 1]
-        tiles += [g[t:t + 128, lf:lf + 128] for t in range(0, g.shape[0] - 127, 64)
-                  for lf in range(0, g.shape[1] - 127, 64)]
+        tiles += [
+            g[t : t + 128, lf : lf + 128]
+            for t in range(0, g.shape[0] - 127, 64)
+            for lf in range(0, g.shape[1] - 127, 64)
+        ]
     tiles = np.stack(tiles)
     x = tiles[np.resize(np.arange(len(tiles)), n_feat)]
     features_batch(x[:32])  # warm-up
@@ -49,27 +52,34 @@ def main() -> dict:
     hard = RecastCNN.from_handcrafted(hard=True, device="cpu")
     soft = RecastCNN.from_handcrafted(alpha=216.0, device="cpu")
     t = time.perf_counter()
-    counts_cnn = np.concatenate([hard.counts(xc[i:i + 16]).numpy() for i in range(0, n_cnn, 16)])
+    counts_cnn = np.concatenate([hard.counts(xc[i : i + 16]).numpy() for i in range(0, n_cnn, 16)])
     hard_rate = n_cnn / (time.perf_counter() - t)
     t = time.perf_counter()
     with torch.no_grad():
-        h_soft = np.concatenate([soft.histogram(to_tensor(xc[i:i + 16])).numpy()
-                                 for i in range(0, n_cnn, 16)])
+        h_soft = np.concatenate(
+            [soft.histogram(to_tensor(xc[i : i + 16])).numpy() for i in range(0, n_cnn, 16)]
+        )
     soft_rate = n_cnn / (time.perf_counter() - t)
     counts_np = feature_counts(xc)
     diff = np.abs(h_soft - f[:n_cnn])
     res = {
-        "benchmark": "residual_speed", "quick": quick, "patch": [128, 128],
-        "n_patches_features": n_feat, "n_patches_cnn": n_cnn,
+        "benchmark": "residual_speed",
+        "quick": quick,
+        "patch": [128, 128],
+        "n_patches_features": n_feat,
+        "n_patches_cnn": n_cnn,
         "features_patches_per_s": feat_rate,
-        "cnn_hardmax_patches_per_s": hard_rate, "cnn_softmax216_patches_per_s": soft_rate,
+        "cnn_hardmax_patches_per_s": hard_rate,
+        "cnn_softmax216_patches_per_s": soft_rate,
         "ratio_features_to_cnn_hardmax": feat_rate / hard_rate,
         "ratio_features_to_cnn_softmax216": feat_rate / soft_rate,
         "hardmax_counts_identical": bool((counts_cnn.astype(np.int64) == counts_np).all()),
         "hardmax_counts_exact_integers": bool((counts_cnn == np.round(counts_cnn)).all()),
         "softmax216_max_abs_diff": float(diff.max()),
         "softmax216_mean_l1_diff_per_patch": float(diff.sum(1).mean()),
-        "cpu_count": os.cpu_count(), "load_avg_1min": os.getloadavg()[0], "machine": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "load_avg_1min": os.getloadavg()[0],
+        "machine": platform.platform(),
         "torch_threads": torch.get_num_threads(),
     }
     out = Path(__file__).parent / "results" / "residual_speed.json"

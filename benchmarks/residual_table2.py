@@ -31,11 +31,21 @@ import numpy as np
 
 #: seed 004 Table II, small training set: (SRM+SVM, proposed CNN 15 epochs), accuracy %
 SEED_TABLE2 = {
-    "median7": (99.61, 99.07), "median5": (99.67, 99.47), "median3": (99.83, 99.35),
-    "blur1.1": (99.93, 99.79), "blur0.75": (99.90, 99.82), "blur0.5": (87.10, 95.70),
-    "awgn2": (99.94, 99.95), "awgn0.5": (99.37, 99.36), "awgn0.25": (85.06, 88.81),
-    "resize1.5": (99.99, 100.00), "resize1.125": (98.94, 99.56), "resize1.01": (96.01, 97.81),
-    "jpeg70": (99.99, 99.99), "jpeg80": (99.73, 99.37), "jpeg90": (90.86, 92.08),
+    "median7": (99.61, 99.07),
+    "median5": (99.67, 99.47),
+    "median3": (99.83, 99.35),
+    "blur1.1": (99.93, 99.79),
+    "blur0.75": (99.90, 99.82),
+    "blur0.5": (87.10, 95.70),
+    "awgn2": (99.94, 99.95),
+    "awgn0.5": (99.37, 99.36),
+    "awgn0.25": (85.06, 88.81),
+    "resize1.5": (99.99, 100.00),
+    "resize1.125": (98.94, 99.56),
+    "resize1.01": (96.01, 97.81),
+    "jpeg70": (99.99, 99.99),
+    "jpeg80": (99.73, 99.37),
+    "jpeg90": (90.86, 92.08),
 }
 
 
@@ -56,13 +66,18 @@ def main(argv=None) -> dict:
 
     quick = quick_mode()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-train", type=int, default=40 if quick else 80,
-                    help="training pairs per manipulation")
+    ap.add_argument(
+        "--n-train", type=int, default=40 if quick else 80, help="training pairs per manipulation"
+    )
     ap.add_argument("--n-test", type=int, default=30 if quick else 80, help="test pairs per manipulation")
     ap.add_argument("--epochs", type=int, default=1 if quick else 2)
     ap.add_argument("--lr", type=float, default=1e-6, help="the seed's learning rate (column cnn_acc)")
-    ap.add_argument("--lr-alt", type=float, default=1e-3,
-                    help="a second, larger learning rate (column cnn_alt_acc); 0 to skip")
+    ap.add_argument(
+        "--lr-alt",
+        type=float,
+        default=1e-3,
+        help="a second, larger learning rate (column cnn_alt_acc); 0 to skip",
+    )
     ap.add_argument("--decay", type=float, default=5e-4)
     ap.add_argument("--batch", type=int, default=36)
     ap.add_argument("--alpha", type=float, default=216.0)
@@ -88,8 +103,19 @@ def main(argv=None) -> dict:
         net = RecastCNN.from_handcrafted(svm, alpha=args.alpha, device="cpu")
         p0 = [p.detach().clone() for p in net.parameters()]
         t1 = time.perf_counter()
-        log = finetune(net, tr.x, tr.y, epochs=args.epochs, lr=args.lr, decay=args.decay,
-                       batch_size=args.batch, seed=args.seed, crop=args.crop, progress=False, device="cpu")
+        log = finetune(
+            net,
+            tr.x,
+            tr.y,
+            epochs=args.epochs,
+            lr=args.lr,
+            decay=args.decay,
+            batch_size=args.batch,
+            seed=args.seed,
+            crop=args.crop,
+            progress=False,
+            device="cpu",
+        )
         t2 = time.perf_counter()
         moved = max(float((p.detach() - q).abs().max()) for p, q in zip(net.parameters(), p0))
         cnn_pred = net.predict(te.x)
@@ -102,43 +128,69 @@ def main(argv=None) -> dict:
             "svm_C": svm.params_["C"],
             "svm_train_acc": 100 * float(svm.score(f_tr, tr.y)),
             "cnn_train_log": list(log),
-            "seed_svm": SEED_TABLE2[name][0], "seed_cnn": SEED_TABLE2[name][1],
-            "n_train_patches": len(tr), "n_test_patches": len(te),
-            "finetune_s": t2 - t1, "total_s": time.perf_counter() - t0,
+            "seed_svm": SEED_TABLE2[name][0],
+            "seed_cnn": SEED_TABLE2[name][1],
+            "n_train_patches": len(tr),
+            "n_test_patches": len(te),
+            "finetune_s": t2 - t1,
+            "total_s": time.perf_counter() - t0,
         }
         if args.lr_alt > 0:
             alt = RecastCNN.from_handcrafted(svm, alpha=args.alpha, device="cpu")
-            log_alt = finetune(alt, tr.x, tr.y, epochs=args.epochs, lr=args.lr_alt, decay=args.decay,
-                               batch_size=args.batch, seed=args.seed, crop=args.crop, progress=False,
-                               device="cpu")
+            log_alt = finetune(
+                alt,
+                tr.x,
+                tr.y,
+                epochs=args.epochs,
+                lr=args.lr_alt,
+                decay=args.decay,
+                batch_size=args.batch,
+                seed=args.seed,
+                crop=args.crop,
+                progress=False,
+                device="cpu",
+            )
             row["cnn_alt_acc"] = 100 * float((alt.predict(te.x) == te.y).mean())
             row["cnn_alt_train_log"] = list(log_alt)
             row["total_s"] = time.perf_counter() - t0
         rows.append(row)
-        _write(args.out, {"benchmark": "residual_table2", "partial": True, "params": vars(args),
-                          "rows": rows})
-        print(f"{name:12s} SVM {row['svm_acc']:6.2f}  CNN(lr {args.lr:g}) {row['cnn_acc']:6.2f}  "
-              f"CNN(lr {args.lr_alt:g}) {row.get('cnn_alt_acc', float('nan')):6.2f}  | seed SVM "
-              f"{row['seed_svm']:6.2f} CNN {row['seed_cnn']:6.2f}  [{row['total_s']:.0f}s]", flush=True)
+        _write(
+            args.out, {"benchmark": "residual_table2", "partial": True, "params": vars(args), "rows": rows}
+        )
+        print(
+            f"{name:12s} SVM {row['svm_acc']:6.2f}  CNN(lr {args.lr:g}) {row['cnn_acc']:6.2f}  "
+            f"CNN(lr {args.lr_alt:g}) {row.get('cnn_alt_acc', float('nan')):6.2f}  | seed SVM "
+            f"{row['seed_svm']:6.2f} CNN {row['seed_cnn']:6.2f}  [{row['total_s']:.0f}s]",
+            flush=True,
+        )
     res = {
-        "benchmark": "residual_table2", "quick": quick, "params": vars(args), "rows": rows,
+        "benchmark": "residual_table2",
+        "quick": quick,
+        "params": vars(args),
+        "rows": rows,
         "cnn_ge_svm_all": all(r["cnn_acc"] >= r["svm_acc"] for r in rows),
         "cnn_alt_ge_svm_all": all(r.get("cnn_alt_acc", -1) >= r["svm_acc"] for r in rows),
         "mean_svm_acc": float(np.mean([r["svm_acc"] for r in rows])),
         "mean_cnn_acc": float(np.mean([r["cnn_acc"] for r in rows])),
         "mean_cnn_alt_acc": float(np.mean([r.get("cnn_alt_acc", np.nan) for r in rows])),
-        "wall_s": time.perf_counter() - t_all, "machine": platform.platform(),
-        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "wall_s": time.perf_counter() - t_all,
+        "machine": platform.platform(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
-    print(f"\n| manipulation | SRM+SVM (ours) | CNN ft lr {args.lr:g} (ours) | "
-          f"CNN ft lr {args.lr_alt:g} (ours) | SRM+SVM (seed) | CNN (seed) |")
+    print(
+        f"\n| manipulation | SRM+SVM (ours) | CNN ft lr {args.lr:g} (ours) | "
+        f"CNN ft lr {args.lr_alt:g} (ours) | SRM+SVM (seed) | CNN (seed) |"
+    )
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['manipulation']} | {r['svm_acc']:.2f} | {r['cnn_acc']:.2f} | "
-              f"{r.get('cnn_alt_acc', float('nan')):.2f} | {r['seed_svm']:.2f} | {r['seed_cnn']:.2f} |")
+        print(
+            f"| {r['manipulation']} | {r['svm_acc']:.2f} | {r['cnn_acc']:.2f} | "
+            f"{r.get('cnn_alt_acc', float('nan')):.2f} | {r['seed_svm']:.2f} | {r['seed_cnn']:.2f} |"
+        )
     print(f"CNN >= SVM on all: {res['cnn_ge_svm_all']}; wrote {out}")
     return res
 

@@ -41,14 +41,16 @@ def summarize(df: pd.DataFrame, thr: float, fpr: float = 0.03) -> dict:
     pos, neg = df[y == 1], df[y == 0]
     detected = pos[pos["vpf_value"] > thr]
     out = {
-        "n_pos": int(len(pos)), "n_neg": int(len(neg)),
+        "n_pos": int(len(pos)),
+        "n_neg": int(len(neg)),
         "threshold": thr,
         "tpr_at_calibrated_threshold": float((pos["vpf_value"] > thr).mean()),
         "fpr_at_calibrated_threshold": float((neg["vpf_value"] > thr).mean()),
         "tpr_at_3pct_fpr_roc": tpr_at_fpr(y, s, fpr) if len(pos) and len(neg) else None,
         "auc": roc(y, s).auc if len(pos) and len(neg) else None,
-        "gop_exact_among_detected": (float((detected["best_gop"] == detected["true_gop"]).mean())
-                                     if len(detected) else None),
+        "gop_exact_among_detected": (
+            float((detected["best_gop"] == detected["true_gop"]).mean()) if len(detected) else None
+        ),
         "n_detected": int(len(detected)),
         "gop_exact_among_all_positives": float((pos["best_gop"] == pos["true_gop"]).mean()),
         "inconclusive": int((df["status"] == "inconclusive").sum()),
@@ -57,12 +59,15 @@ def summarize(df: pd.DataFrame, thr: float, fpr: float = 0.03) -> dict:
     for codec, g in pos.groupby("first_codec"):
         d = g[g["vpf_value"] > thr]
         by_codec[codec] = {
-            "n": int(len(g)), "tpr_at_calibrated_threshold": float((g["vpf_value"] > thr).mean()),
-            "gop_exact_among_detected": float((d["best_gop"] == d["true_gop"]).mean()) if len(d) else None}
+            "n": int(len(g)),
+            "tpr_at_calibrated_threshold": float((g["vpf_value"] > thr).mean()),
+            "gop_exact_among_detected": float((d["best_gop"] == d["true_gop"]).mean()) if len(d) else None,
+        }
     out["by_first_codec"] = by_codec
     qp = pd.cut(pos["second_qp"], [15, 22, 29, 36], labels=["QP16-22", "QP23-29", "QP30-36"])
-    out["tpr_by_second_qp"] = {str(k): float((g["vpf_value"] > thr).mean())
-                               for k, g in pos.groupby(qp, observed=True)}
+    out["tpr_by_second_qp"] = {
+        str(k): float((g["vpf_value"] > thr).mean()) for k, g in pos.groupby(qp, observed=True)
+    }
     return out
 
 
@@ -74,8 +79,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--frames", type=int, default=120 if quick else 250)
     ap.add_argument("--work", default="/tmp/vpf_bench")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (2 cores at most)")
-    ap.add_argument("--out", default=str(RESULTS / ("vpf_accuracy_quick.json" if quick
-                                                     else "vpf_accuracy.json")))
+    ap.add_argument(
+        "--out", default=str(RESULTS / ("vpf_accuracy_quick.json" if quick else "vpf_accuracy.json"))
+    )
     a = ap.parse_args(argv)
     t0 = time.time()
     thr = default_threshold()
@@ -89,16 +95,19 @@ def main(argv=None) -> dict:
         df = pd.DataFrame(rows)
         rows_all += rows
         results[name] = summarize(df, thr)
-        print(f"[{name}] " + json.dumps({k: v for k, v in results[name].items()
-                                         if not isinstance(v, dict)}), flush=True)
+        print(
+            f"[{name}] " + json.dumps({k: v for k, v in results[name].items() if not isinstance(v, dict)}),
+            flush=True,
+        )
     report = {
         "benchmark": "vpf_accuracy",
         "command": "python benchmarks/vpf_accuracy.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "quick_mode": quick,
         "frames_per_clip": a.frames,
         "sources": sources,
-        "threshold_provenance": {k: v for k, v in threshold_provenance().items()
-                                 if not k.startswith("scores_")},
+        "threshold_provenance": {
+            k: v for k, v in threshold_provenance().items() if not k.startswith("scores_")
+        },
         "results": results,
         "seed_reference": {"tpr_at_3pct_fpr_no_b": 0.75, "tpr_at_3pct_fpr_b": 0.43},
         "seconds": round(time.time() - t0, 1),

@@ -39,14 +39,19 @@ def main(argv=None) -> dict:
     ap.add_argument("--seconds", type=float, default=10 if quick else 60)
     ap.add_argument("--repeat", type=int, default=1 if quick else 3)
     ap.add_argument("--clip", default=None, help="existing clip to use instead of generating one")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" /
-                                         ("vpf_speed_quick.json" if quick else "vpf_speed.json")))
+    ap.add_argument(
+        "--out",
+        default=str(
+            Path(__file__).parent / "results" / ("vpf_speed_quick.json" if quick else "vpf_speed.json")
+        ),
+    )
     a = ap.parse_args(argv)
     clip = Path(a.clip) if a.clip else cached_hd_clip(a.seconds)
     info = probe(clip)
     load0 = os.getloadavg()[0]
-    print(f"{clip.name}: {info.width}x{info.height} {info.codec}, {info.n_frames} frames, "
-          f"{info.duration:.1f} s")
+    print(
+        f"{clip.name}: {info.width}x{info.height} {info.codec}, {info.n_frames} frames, {info.duration:.1f} s"
+    )
     methods = {
         "plain_decode_threaded": lambda: count_decoded_frames(clip, True),
         "plain_decode_1thread": lambda: count_decoded_frames(clip, False),
@@ -66,8 +71,14 @@ def main(argv=None) -> dict:
                 print(f"warning: {name} returned {n} frames, probe says {info.n_frames}")
     vpf = min(best["vpf_analyze_auto"], best["vpf_analyze_1proc"])
     result = {
-        "clip": {"width": info.width, "height": info.height, "frames": info.n_frames,
-                 "seconds": info.duration, "codec": info.codec, "bit_rate": info.bit_rate},
+        "clip": {
+            "width": info.width,
+            "height": info.height,
+            "frames": info.n_frames,
+            "seconds": info.duration,
+            "codec": info.codec,
+            "bit_rate": info.bit_rate,
+        },
         "seconds": best,
         "cpu_seconds": cpu,
         "vpf_best_s": vpf,
@@ -78,16 +89,21 @@ def main(argv=None) -> dict:
         "meets_ratio_goal_vs_threaded_decode": vpf / best["plain_decode_threaded"] <= 2.0,
         "load_average_1min_at_start": load0,
         "load_average_1min_at_end": os.getloadavg()[0],
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
         "repeat": a.repeat,
         "command": "python benchmarks/vpf_speed.py" + (" (quick mode)" if quick else ""),
     }
     for k, v in best.items():
         print(f"{k:24s} {v:7.2f} s wall, {cpu[k]:7.2f} s CPU  ({info.n_frames / v:6.1f} frames/s)")
-    print(f"analyze / plain threaded decode = {result['ratio_vpf_vs_plain_threaded']:.2f}x; "
-          f"analyze / plain 1-thread decode = {result['ratio_vpf_vs_plain_1thread']:.2f}x; "
-          f"load average {result['load_average_1min_at_end']:.2f}")
+    print(
+        f"analyze / plain threaded decode = {result['ratio_vpf_vs_plain_threaded']:.2f}x; "
+        f"analyze / plain 1-thread decode = {result['ratio_vpf_vs_plain_1thread']:.2f}x; "
+        f"load average {result['load_average_1min_at_end']:.2f}"
+    )
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     return result

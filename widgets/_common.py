@@ -21,6 +21,11 @@ def sample_videos(root: Path | str = SAMPLE_DIR) -> list[str]:
 def video_picker(value: str | None = None, options: list[str] | None = None) -> w.Combobox:
     """A combobox listing the sample videos that also accepts any typed path."""
     options = sample_videos() if options is None else options
-    return w.Combobox(value=value or (options[0] if options else ""), options=options,
-                      placeholder="path to a video", description="video",
-                      ensure_option=False, layout=w.Layout(width="60%"))
+    return w.Combobox(
+        value=value or (options[0] if options else ""),
+        options=options,
+        placeholder="path to a video",
+        description="video",
+        ensure_option=False,
+        layout=w.Layout(width="60%"),
+    )

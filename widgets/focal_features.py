@@ -51,8 +51,14 @@ class PatchFeatureExplorer(w.VBox):
     >>> ex.row.value, ex.col.value = 3, 5                        # doctest: +SKIP
     """
 
-    def __init__(self, source, models: Mapping | None = None,
-                 feature_maps: Mapping[str, FeatureMap] | None = None, stride: int = 8, max_frames: int = 8):
+    def __init__(
+        self,
+        source,
+        models: Mapping | None = None,
+        feature_maps: Mapping[str, FeatureMap] | None = None,
+        stride: int = 8,
+        max_frames: int = 8,
+    ):
         self.status = w.HTML()
         self.maps: dict[str, FeatureMap] = {}
         self.frames = None
@@ -61,20 +67,23 @@ class PatchFeatureExplorer(w.VBox):
         self.col = w.IntSlider(value=0, min=0, max=0, description="patch col", continuous_update=False)
         self.model = w.Dropdown(options=[], description="descriptor")
         self.channel = w.Dropdown(options=[], description="heat map", layout=w.Layout(width="320px"))
-        self.opacity = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.1, description="opacity",
-                                     continuous_update=False)
+        self.opacity = w.FloatSlider(
+            value=0.5, min=0.0, max=1.0, step=0.1, description="opacity", continuous_update=False
+        )
         self.frame_fig = go.FigureWidget()
         self.crop_fig = go.FigureWidget()
         self.probs_fig = go.FigureWidget()
         self.desc_fig = go.FigureWidget()
-        super().__init__([
-            self.status,
-            w.HBox([self.frame, self.row, self.col]),
-            w.HBox([self.channel, self.opacity, self.model]),
-            self.frame_fig,
-            w.HBox([self.crop_fig, self.probs_fig]),
-            self.desc_fig,
-        ])
+        super().__init__(
+            [
+                self.status,
+                w.HBox([self.frame, self.row, self.col]),
+                w.HBox([self.channel, self.opacity, self.model]),
+                self.frame_fig,
+                w.HBox([self.crop_fig, self.probs_fig]),
+                self.desc_fig,
+            ]
+        )
         try:
             self._load(source, models, feature_maps, stride, max_frames)
         except (FileNotFoundError, IsADirectoryError, VideoError, WeightsNotFoundError, ValueError) as exc:
@@ -104,8 +113,10 @@ class PatchFeatureExplorer(w.VBox):
         self.channel.options = opts
         self.channel.value = opts[0]
         self.model.options = list(self.maps)
-        self.status.value = (f"{t} frame(s) {self.frames.shape[1]}x{self.frames.shape[2]}, "
-                             f"{pu}x{pv} patches at stride {first.stride} px, models: {', '.join(self.maps)}")
+        self.status.value = (
+            f"{t} frame(s) {self.frames.shape[1]}x{self.frames.shape[2]}, "
+            f"{pu}x{pv} patches at stride {first.stride} px, models: {', '.join(self.maps)}"
+        )
 
     def heat(self) -> np.ndarray:
         """P_U x P_V map of the selected channel in the selected frame."""
@@ -126,13 +137,21 @@ class PatchFeatureExplorer(w.VBox):
         cx = np.arange(z.shape[1]) * s + PATCH / 2
         with self.frame_fig.batch_update():
             self.frame_fig.data = []
-            self.frame_fig.add_heatmap(z=y, colorscale="gray", showscale=False, name="luma",
-                                       hoverinfo="skip")
-            self.frame_fig.add_heatmap(z=z, x=cx, y=cy, colorscale="Viridis", opacity=self.opacity.value,
-                                       name=self.channel.value, colorbar=dict(title=self.channel.value))
+            self.frame_fig.add_heatmap(z=y, colorscale="gray", showscale=False, name="luma", hoverinfo="skip")
+            self.frame_fig.add_heatmap(
+                z=z,
+                x=cx,
+                y=cy,
+                colorscale="Viridis",
+                opacity=self.opacity.value,
+                name=self.channel.value,
+                colorbar=dict(title=self.channel.value),
+            )
             self.frame_fig.update_yaxes(autorange="reversed", scaleanchor="x")
-            self.frame_fig.update_layout(title=f"frame {int(fm.frame_index[self.frame.value])}: "
-                                         f"{self.channel.value} (click a patch)", height=420)
+            self.frame_fig.update_layout(
+                title=f"frame {int(fm.frame_index[self.frame.value])}: {self.channel.value} (click a patch)",
+                height=420,
+            )
         self.frame_fig.data[1].on_click(self._on_click)
         self.redraw_patch()
 
@@ -148,15 +167,22 @@ class PatchFeatureExplorer(w.VBox):
         t, u, v = self.frame.value, self.row.value, self.col.value
         fm = next(iter(self.maps.values()))
         top, left, h, wd = fm.patch_box(u, v)
-        crop = self.frames[t, top:top + h, left:left + wd]
-        self.frame_fig.layout.shapes = [dict(type="rect", x0=left - 0.5, x1=left + wd - 0.5, y0=top - 0.5,
-                                             y1=top + h - 0.5, line=dict(color="red", width=2))]
+        crop = self.frames[t, top : top + h, left : left + wd]
+        self.frame_fig.layout.shapes = [
+            dict(
+                type="rect",
+                x0=left - 0.5,
+                x1=left + wd - 0.5,
+                y0=top - 0.5,
+                y1=top + h - 0.5,
+                line=dict(color="red", width=2),
+            )
+        ]
         with self.crop_fig.batch_update():
             self.crop_fig.data = []
             self.crop_fig.add_heatmap(z=crop, colorscale="gray", showscale=False, zmin=0, zmax=255)
             self.crop_fig.update_yaxes(autorange="reversed", scaleanchor="x")
-            self.crop_fig.update_layout(title=f"patch ({u}, {v}) at y={top}, x={left}", width=360,
-                                        height=360)
+            self.crop_fig.update_layout(title=f"patch ({u}, {v}) at y={top}, x={left}", width=360, height=360)
         with self.probs_fig.batch_update():
             self.probs_fig.data = []
             for name, m in self.maps.items():
@@ -167,5 +193,6 @@ class PatchFeatureExplorer(w.VBox):
             self.desc_fig.data = []
             d = self.maps[name].descriptors[t, u, v]
             self.desc_fig.add_bar(x=list(range(len(d))), y=d.tolist(), name=f"{name} descriptor")
-            self.desc_fig.update_layout(title=f"{name} FC-1 descriptor (64-d)", height=260,
-                                        xaxis_title="channel")
+            self.desc_fig.update_layout(
+                title=f"{name} FC-1 descriptor (64-d)", height=260, xaxis_title="channel"
+            )

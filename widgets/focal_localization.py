@@ -43,17 +43,34 @@ class VERExplorer(w.VBox):
             result = localize(result, **localize_kwargs)
         self.result = result
         names = result.feature_names
-        self.toggles = [w.Checkbox(value=True, description=n, indent=False,
-                                   layout=w.Layout(width="auto")) for n in names]
+        self.toggles = [
+            w.Checkbox(value=True, description=n, indent=False, layout=w.Layout(width="auto")) for n in names
+        ]
         n_frames = len(result.frame_index)
-        self.average = w.Checkbox(value=n_frames > 1, description="average all analysed frames",
-                                  disabled=n_frames == 1, indent=False)
-        self.frame = w.IntSlider(value=0, min=0, max=max(n_frames - 1, 0), description="frame",
-                                 continuous_update=False, disabled=n_frames == 1 or self.average.value)
+        self.average = w.Checkbox(
+            value=n_frames > 1,
+            description="average all analysed frames",
+            disabled=n_frames == 1,
+            indent=False,
+        )
+        self.frame = w.IntSlider(
+            value=0,
+            min=0,
+            max=max(n_frames - 1, 0),
+            description="frame",
+            continuous_update=False,
+            disabled=n_frames == 1 or self.average.value,
+        )
         self.status = w.HTML()
-        self.figure = go.FigureWidget(make_subplots(
-            rows=1, cols=3, column_widths=[0.36, 0.36, 0.28], horizontal_spacing=0.06,
-            subplot_titles=("frame", "fused map H̄", "VER weights")))
+        self.figure = go.FigureWidget(
+            make_subplots(
+                rows=1,
+                cols=3,
+                column_widths=[0.36, 0.36, 0.28],
+                horizontal_spacing=0.06,
+                subplot_titles=("frame", "fused map H̄", "VER weights"),
+            )
+        )
         self.maps = go.FigureWidget()
         self.view: dict = {}
         for c in self.toggles:
@@ -79,8 +96,9 @@ class VERExplorer(w.VBox):
         self.view = r.frame_view(t, include=self.included)
         v = self.view
         frame_no = r.frame_index[0 if t is None else t]
-        label = (f"descriptors averaged over frames {list(r.frame_index)}" if t is None
-                 else f"frame {frame_no}")
+        label = (
+            f"descriptors averaged over frames {list(r.frame_index)}" if t is None else f"frame {frame_no}"
+        )
         shares = v["ver"] * self.included
         total = shares.sum()
         warn = "" if total > 0 else " — <b>no feature with VER &gt; 0 selected: map is 0</b>"
@@ -88,17 +106,26 @@ class VERExplorer(w.VBox):
         with self.figure.batch_update():
             self.figure.data = []
             self.figure.add_trace(go.Heatmap(z=v["frame"], colorscale="gray", showscale=False), row=1, col=1)
-            self.figure.add_trace(go.Heatmap(z=v["heatmap"], colorscale="Inferno", showscale=False,
-                                             name="fused"), row=1, col=2)
-            self.figure.add_trace(go.Bar(x=list(r.feature_names), y=v["ver"], name="VER",
-                                         marker_color=[_ON if on else _OFF for on in self.included]),
-                                  row=1, col=3)
+            self.figure.add_trace(
+                go.Heatmap(z=v["heatmap"], colorscale="Inferno", showscale=False, name="fused"), row=1, col=2
+            )
+            self.figure.add_trace(
+                go.Bar(
+                    x=list(r.feature_names),
+                    y=v["ver"],
+                    name="VER",
+                    marker_color=[_ON if on else _OFF for on in self.included],
+                ),
+                row=1,
+                col=3,
+            )
             self.figure.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=1)
             self.figure.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=2)
             self.figure.update_xaxes(showticklabels=False, row=1, col=1)
             self.figure.update_xaxes(showticklabels=False, row=1, col=2)
-            self.figure.update_layout(height=330, width=980, showlegend=False,
-                                      margin=dict(t=40, l=10, r=10, b=80))
+            self.figure.update_layout(
+                height=330, width=980, showlegend=False, margin=dict(t=40, l=10, r=10, b=80)
+            )
         if maps:
             self._draw_maps(v)
 
@@ -107,17 +134,25 @@ class VERExplorer(w.VBox):
         order = np.argsort(-v["ver"], kind="stable")
         cols = min(4, len(order))
         rows = int(np.ceil(len(order) / cols))
-        fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.02, vertical_spacing=0.1,
-                            subplot_titles=[f"#{j + 1} {names[k]} · VER {v['ver'][k]:.2g}"
-                                            for j, k in enumerate(order)])
+        fig = make_subplots(
+            rows=rows,
+            cols=cols,
+            horizontal_spacing=0.02,
+            vertical_spacing=0.1,
+            subplot_titles=[f"#{j + 1} {names[k]} · VER {v['ver'][k]:.2g}" for j, k in enumerate(order)],
+        )
         for j, k in enumerate(order):
             rr, cc = divmod(j, cols)
-            fig.add_trace(go.Heatmap(z=v["activations"][..., k], colorscale="Viridis", showscale=False,
-                                     name=names[k]), row=rr + 1, col=cc + 1)
+            fig.add_trace(
+                go.Heatmap(z=v["activations"][..., k], colorscale="Viridis", showscale=False, name=names[k]),
+                row=rr + 1,
+                col=cc + 1,
+            )
         fig.update_yaxes(autorange="reversed", showticklabels=False)
         fig.update_xaxes(showticklabels=False)
-        fig.update_layout(height=200 * rows + 40, width=980, margin=dict(t=40, l=10, r=10, b=10),
-                          font=dict(size=10))
+        fig.update_layout(
+            height=200 * rows + 40, width=980, margin=dict(t=40, l=10, r=10, b=10), font=dict(size=10)
+        )
         with self.maps.batch_update():
             self.maps.data = []
             self.maps.add_traces(list(fig.data))
@@ -145,14 +180,23 @@ class TemporalExplorer(w.VBox):
         self.video = video if video is not None else result.path
         top = float(np.nanmax(result.score)) if len(result.score) else 1.0
         hi = max(np.log10(max(top, 1.0)) + 0.5, np.log10(result.threshold) + 0.5, 1.0)
-        self.threshold = w.FloatLogSlider(value=result.threshold, base=10, min=-0.5, max=round(hi, 1),
-                                          step=0.05, description="threshold", continuous_update=False,
-                                          readout_format=".3g", layout=w.Layout(width="60%"))
+        self.threshold = w.FloatLogSlider(
+            value=result.threshold,
+            base=10,
+            min=-0.5,
+            max=round(hi, 1),
+            step=0.05,
+            description="threshold",
+            continuous_update=False,
+            readout_format=".3g",
+            layout=w.Layout(width="60%"),
+        )
         self.candidate = w.Dropdown(options=[], description="candidate")
         self.status = w.HTML()
         self.figure = go.FigureWidget(result.plot())
-        self.frames = go.FigureWidget(make_subplots(rows=1, cols=2, horizontal_spacing=0.03,
-                                                    subplot_titles=("frame n", "frame n+1")))
+        self.frames = go.FigureWidget(
+            make_subplots(rows=1, cols=2, horizontal_spacing=0.03, subplot_titles=("frame n", "frame n+1"))
+        )
         self.cuts: list[int] = list(result.cuts)
         self.threshold.observe(lambda _: self.update_cuts(), names="value")
         self.candidate.observe(lambda _: self.show_frames(), names="value")
@@ -175,10 +219,19 @@ class TemporalExplorer(w.VBox):
                 elif tr.name == "detected cut":
                     tr.x, tr.y = x[sel], r.distance[sel]
             if not any(tr.name == "detected cut" for tr in self.figure.data):
-                self.figure.add_scatter(x=x[sel], y=r.distance[sel], mode="markers", name="detected cut",
-                                        marker=dict(symbol="x", size=12, color="#d62728"), row=1, col=1)
-        self.status.value = (f"{len(self.cuts)} cut(s) above {thr:.3g} x median Δf: {self.cuts[:20]}"
-                             f"{' ...' if len(self.cuts) > 20 else ''}")
+                self.figure.add_scatter(
+                    x=x[sel],
+                    y=r.distance[sel],
+                    mode="markers",
+                    name="detected cut",
+                    marker=dict(symbol="x", size=12, color="#d62728"),
+                    row=1,
+                    col=1,
+                )
+        self.status.value = (
+            f"{len(self.cuts)} cut(s) above {thr:.3g} x median Δf: {self.cuts[:20]}"
+            f"{' ...' if len(self.cuts) > 20 else ''}"
+        )
         # candidates: the cuts, else the strongest peak, so there is always something to look at
         options = self.cuts or [int(r.pairs[int(np.nanargmax(r.score))])]
         keep = self.candidate.value if self.candidate.value in options else options[0]
@@ -215,8 +268,13 @@ class TemporalExplorer(w.VBox):
                 return
             for c, img in enumerate(pair):
                 if img is not None:
-                    self.frames.add_trace(go.Heatmap(z=img, colorscale="gray", showscale=False,
-                                                     name=f"frame {n if c == 0 else nxt}"), row=1, col=c + 1)
+                    self.frames.add_trace(
+                        go.Heatmap(
+                            z=img, colorscale="gray", showscale=False, name=f"frame {n if c == 0 else nxt}"
+                        ),
+                        row=1,
+                        col=c + 1,
+                    )
             self.frames.layout.annotations[0].text = f"frame {n}"
             self.frames.layout.annotations[1].text = f"frame {nxt}"
             self.frames.update_yaxes(autorange="reversed", showticklabels=False)

@@ -41,12 +41,19 @@ class FootprintPCAExplorer(w.VBox):
         self.model = model
         self.C = C
         n_max = dataset.footprints.shape[1]
-        self.n_frames = w.IntSlider(value=n_max, min=1, max=n_max, description="N frames",
-                                    continuous_update=False, layout=w.Layout(width="50%"))
-        options = [(f"{name} ({LABEL_NAMES[int(lab)]})", i)
-                   for i, (name, lab) in enumerate(zip(dataset.names, dataset.labels))]
-        self.video = w.Dropdown(options=options, value=0, description="video",
-                                layout=w.Layout(width="50%"))
+        self.n_frames = w.IntSlider(
+            value=n_max,
+            min=1,
+            max=n_max,
+            description="N frames",
+            continuous_update=False,
+            layout=w.Layout(width="50%"),
+        )
+        options = [
+            (f"{name} ({LABEL_NAMES[int(lab)]})", i)
+            for i, (name, lab) in enumerate(zip(dataset.names, dataset.labels))
+        ]
+        self.video = w.Dropdown(options=options, value=0, description="video", layout=w.Layout(width="50%"))
         self.status = w.HTML()
         self.decision = w.HTML()
         self.decision_table = pd.DataFrame()
@@ -55,8 +62,14 @@ class FootprintPCAExplorer(w.VBox):
         self.coords = None
         self.n_frames.observe(lambda _: self.redraw(), names="value")
         self.video.observe(lambda _: self.redraw(pca=False), names="value")
-        super().__init__([w.HBox([self.n_frames, self.video]), self.status,
-                          w.HBox([self.pca_figure, self.curve_figure]), self.decision])
+        super().__init__(
+            [
+                w.HBox([self.n_frames, self.video]),
+                self.status,
+                w.HBox([self.pca_figure, self.curve_figure]),
+                self.decision,
+            ]
+        )
         self.redraw()
 
     # ------------------------------------------------------------------ drawing
@@ -78,9 +91,15 @@ class FootprintPCAExplorer(w.VBox):
         for tr in self.pca_figure.data[:2]:
             tr.on_click(self._on_click)
 
-        fp = Footprint(values=ds.footprints[i, :n], frame_types=tuple("?" * n), n_valid=n,
-                       mb_used=0, sha256=ds.sha256[i], path=ds.paths[i],
-                       params={"n_frames": n})
+        fp = Footprint(
+            values=ds.footprints[i, :n],
+            frame_types=tuple("?" * n),
+            n_valid=n,
+            mb_used=0,
+            sha256=ds.sha256[i],
+            path=ds.paths[i],
+            params={"n_frames": n},
+        )
         result = self._decide(i, n, fp)
         cfig = result.plot() if result is not None else fp.plot()
         with self.curve_figure.batch_update():
@@ -95,17 +114,30 @@ class FootprintPCAExplorer(w.VBox):
             self.decision.value = "<i>no decision: the set without this video has only one class</i>"
             return
         correct = result.label_name == truth
-        self.decision_table = pd.DataFrame([{
-            "video": ds.names[i], "truth": truth, "decision": result.label_name,
-            "score": result.score, "threshold": result.threshold, "correct": correct,
-            "n_frames": n, "model": self._model_note}])
+        self.decision_table = pd.DataFrame(
+            [
+                {
+                    "video": ds.names[i],
+                    "truth": truth,
+                    "decision": result.label_name,
+                    "score": result.score,
+                    "threshold": result.threshold,
+                    "correct": correct,
+                    "n_frames": n,
+                    "model": self._model_note,
+                }
+            ]
+        )
         colour = "#2a2" if correct else "#b00"
         self.decision.value = (
             f"<b>{html.escape(ds.names[i])}</b>: truth <b>{truth}</b>, F-SVM says "
             f"<b style='color:{colour}'>{result.label_name}</b> (score {result.score:+.3f}, "
-            f"threshold {result.threshold:g}; {self._model_note})")
-        self.status.value = (f"{len(ds)} videos ({int((ds.labels == 0).sum())} real, "
-                             f"{int((ds.labels == 1).sum())} fake); PCA of {3 * n} values per video")
+            f"threshold {result.threshold:g}; {self._model_note})"
+        )
+        self.status.value = (
+            f"{len(ds)} videos ({int((ds.labels == 0).sum())} real, "
+            f"{int((ds.labels == 1).sum())} fake); PCA of {3 * n} values per video"
+        )
 
     def _decide(self, i: int, n: int, fp: Footprint):
         m = self.model

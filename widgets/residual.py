@@ -37,8 +37,15 @@ class ResidualExplorer(w.VBox):
     >>> ex.manipulation.value = "jpeg90"; ex.show_heatmap.value = True  # doctest: +SKIP
     """
 
-    def __init__(self, image=None, manipulation: str = "blur0.5", models: dict | None = None,
-                 window: int = 128, stride: int = 32, train_pairs: int = 60):
+    def __init__(
+        self,
+        image=None,
+        manipulation: str = "blur0.5",
+        models: dict | None = None,
+        window: int = 128,
+        stride: int = 32,
+        train_pairs: int = 60,
+    ):
         self.window, self.stride, self.train_pairs = int(window), int(stride), int(train_pairs)
         self.models = dict(models or {})
         self.images: dict[str, np.ndarray] = {}
@@ -65,9 +72,17 @@ class ResidualExplorer(w.VBox):
             c.observe(lambda _: self.redraw(), names="value")
         self.manipulation.observe(lambda _: self.redraw_heatmap(), names="value")
         self.show_heatmap.observe(lambda _: self.redraw_heatmap(), names="value")
-        super().__init__([w.HBox([self.picker, self.upload, self.manipulation]),
-                          w.HBox([self.top, self.left, self.show_heatmap]), self.status,
-                          self.fig_residual, self.fig_codes, self.fig_hist, self.fig_heat])
+        super().__init__(
+            [
+                w.HBox([self.picker, self.upload, self.manipulation]),
+                w.HBox([self.top, self.left, self.show_heatmap]),
+                self.status,
+                self.fig_residual,
+                self.fig_codes,
+                self.fig_hist,
+                self.fig_heat,
+            ]
+        )
         self.load()
 
     # -- data -------------------------------------------------------------------------------
@@ -98,8 +113,9 @@ class ResidualExplorer(w.VBox):
         img = self.image()
         h, w_ = img.shape[:2]
         if min(h, w_) < self.window:
-            self.status.value = _ERR.format("ValueError", f"image of {h} x {w_} pixels is smaller than "
-                                            f"the {self.window}-pixel window")
+            self.status.value = _ERR.format(
+                "ValueError", f"image of {h} x {w_} pixels is smaller than the {self.window}-pixel window"
+            )
             self.fig_hist.data = []
             return
         with self.top.hold_trait_notifications(), self.left.hold_trait_notifications():
@@ -123,8 +139,8 @@ class ResidualExplorer(w.VBox):
         sy, sx = man.shape[0] / img.shape[0], man.shape[1] / img.shape[1]
         t2 = min(int(round(t * sy)), man.shape[0] - s)
         l2 = min(int(round(lf * sx)), man.shape[1] - s)
-        a = analyze(img[t:t + s, lf:lf + s])
-        b = analyze(man[t2:t2 + s, l2:l2 + s])
+        a = analyze(img[t : t + s, lf : lf + s])
+        b = analyze(man[t2 : t2 + s, l2 : l2 + s])
         self.analyses = (a, b)
         tab = a.table()[["code", "pattern", "along", "across"]]
         tab[["along_manip", "across_manip"]] = b.table()[["along", "across"]].to_numpy()
@@ -132,10 +148,18 @@ class ResidualExplorer(w.VBox):
         fr = make_subplots(1, 2, subplot_titles=("pristine residual", f"{name} residual"))
         fc = make_subplots(1, 2, subplot_titles=("pristine codes", f"{name} codes"))
         for k, an in enumerate((a, b)):
-            fr.add_trace(go.Heatmap(z=np.clip(an.residual_h, -20, 20), zmin=-20, zmax=20, colorscale="RdBu",
-                                    showscale=k == 1), 1, k + 1)
-            fc.add_trace(go.Heatmap(z=an.codes["h_along"], zmin=0, zmax=80, colorscale="Viridis",
-                                    showscale=k == 1), 1, k + 1)
+            fr.add_trace(
+                go.Heatmap(
+                    z=np.clip(an.residual_h, -20, 20), zmin=-20, zmax=20, colorscale="RdBu", showscale=k == 1
+                ),
+                1,
+                k + 1,
+            )
+            fc.add_trace(
+                go.Heatmap(z=an.codes["h_along"], zmin=0, zmax=80, colorscale="Viridis", showscale=k == 1),
+                1,
+                k + 1,
+            )
         for f in (fr, fc):
             f.update_yaxes(autorange="reversed")
             f.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10))
@@ -152,13 +176,20 @@ class ResidualExplorer(w.VBox):
             self.fig_hist.data = []
             self.fig_hist.add_bar(x=bins, y=a.feature, name="pristine")
             self.fig_hist.add_bar(x=bins, y=b.feature, name=name)
-            self.fig_hist.update_layout(barmode="group", height=320, yaxis_type="log",
-                                        xaxis_title="bin (0-80 along, 81-161 across)",
-                                        yaxis_title="frequency", margin=dict(l=40, r=10, t=30, b=40),
-                                        title=f"window ({t}, {lf}), {s} x {s}")
+            self.fig_hist.update_layout(
+                barmode="group",
+                height=320,
+                yaxis_type="log",
+                xaxis_title="bin (0-80 along, 81-161 across)",
+                yaxis_title="frequency",
+                margin=dict(l=40, r=10, t=30, b=40),
+                title=f"window ({t}, {lf}), {s} x {s}",
+            )
         l1 = float(np.abs(a.feature - b.feature).sum())
-        self.status.value = (f"{img.shape[1]} x {img.shape[0]} image, window ({t}, {lf}); "
-                             f"L1 distance pristine-{name} histograms: {l1:.4f}")
+        self.status.value = (
+            f"{img.shape[1]} x {img.shape[0]} image, window ({t}, {lf}); "
+            f"L1 distance pristine-{name} histograms: {l1:.4f}"
+        )
 
     def model_for(self, name: str):
         """The heat-map model of manipulation ``name`` (trained on the fly if none was given)."""

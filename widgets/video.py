@@ -22,10 +22,17 @@ class MacroblockExplorer(w.VBox):
 
     def __init__(self, path: str | None = None):
         self.picker = video_picker(path)
-        self.classes = w.SelectMultiple(options=list(MB_CLASSES), value=tuple(MB_CLASSES),
-                                        description="classes", rows=3)
-        self.frames = w.IntRangeSlider(value=(0, 1), min=0, max=1, description="frames",
-                                       continuous_update=False, layout=w.Layout(width="60%"))
+        self.classes = w.SelectMultiple(
+            options=list(MB_CLASSES), value=tuple(MB_CLASSES), description="classes", rows=3
+        )
+        self.frames = w.IntRangeSlider(
+            value=(0, 1),
+            min=0,
+            max=1,
+            description="frames",
+            continuous_update=False,
+            layout=w.Layout(width="60%"),
+        )
         self.as_fraction = w.Checkbox(value=False, description="fractions of the frame")
         self.status = w.HTML()
         self.info = w.HTML()
@@ -34,8 +41,15 @@ class MacroblockExplorer(w.VBox):
         self.picker.observe(lambda _: self.load(), names="value")
         for c in (self.classes, self.frames, self.as_fraction):
             c.observe(lambda _: self.redraw(), names="value")
-        super().__init__([self.picker, w.HBox([self.classes, w.VBox([self.frames, self.as_fraction])]),
-                          self.status, self.figure, self.info])
+        super().__init__(
+            [
+                self.picker,
+                w.HBox([self.classes, w.VBox([self.frames, self.as_fraction])]),
+                self.status,
+                self.figure,
+                self.info,
+            ]
+        )
         if self.picker.value:
             self.load()
 
@@ -51,8 +65,10 @@ class MacroblockExplorer(w.VBox):
             return
         gop = gop_structure(self.result.frame_types)
         more = " ..." if len(gop.i_frames) > 12 else ""
-        self.status.value = (f"{info.codec} {info.width}x{info.height}, {self.result.n_frames} frames, "
-                             f"I-frames at {list(gop.i_frames)[:12]}{more} (GOP {gop.gop})")
+        self.status.value = (
+            f"{info.codec} {info.width}x{info.height}, {self.result.n_frames} frames, "
+            f"I-frames at {list(gop.i_frames)[:12]}{more} (GOP {gop.gop})"
+        )
         self.info.value = info.table().to_html()
         n = self.result.n_frames - 1
         with self.frames.hold_trait_notifications():
@@ -70,9 +86,11 @@ class MacroblockExplorer(w.VBox):
             self.figure.data = []
             for trace in fig.data:
                 name = trace.name.split()[0]
-                y = table[name].to_numpy()[lo:hi + 1]
-                self.figure.add_scatter(x=list(range(lo, hi + 1)), y=y, name=trace.name,
-                                        line=trace.line, mode="lines")
+                y = table[name].to_numpy()[lo : hi + 1]
+                self.figure.add_scatter(
+                    x=list(range(lo, hi + 1)), y=y, name=trace.name, line=trace.line, mode="lines"
+                )
             self.figure.layout = fig.layout
-            self.figure.update_layout(xaxis_range=[lo, hi],
-                                      yaxis_title="fraction of MBs" if self.as_fraction.value else "MBs")
+            self.figure.update_layout(
+                xaxis_range=[lo, hi], yaxis_title="fraction of MBs" if self.as_fraction.value else "MBs"
+            )

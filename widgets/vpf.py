@@ -29,13 +29,27 @@ class VPFExplorer(w.VBox):
 
     def __init__(self, path: str | None = None, result: VPFResult | None = None):
         self.picker = video_picker(path if result is None else result.path)
-        self.upload = w.FileUpload(accept="video/*,.mp4,.mkv,.avi,.mpg,.mov", multiple=False,
-                                   description="upload")
-        self.threshold = w.FloatSlider(value=1.0, min=-5.0, max=20.0, step=0.05,
-                                       description="threshold", continuous_update=False,
-                                       readout_format=".2f", layout=w.Layout(width="60%"))
-        self.frames = w.IntRangeSlider(value=(0, 1), min=0, max=1, description="frames",
-                                       continuous_update=False, layout=w.Layout(width="60%"))
+        self.upload = w.FileUpload(
+            accept="video/*,.mp4,.mkv,.avi,.mpg,.mov", multiple=False, description="upload"
+        )
+        self.threshold = w.FloatSlider(
+            value=1.0,
+            min=-5.0,
+            max=20.0,
+            step=0.05,
+            description="threshold",
+            continuous_update=False,
+            readout_format=".2f",
+            layout=w.Layout(width="60%"),
+        )
+        self.frames = w.IntRangeSlider(
+            value=(0, 1),
+            min=0,
+            max=1,
+            description="frames",
+            continuous_update=False,
+            layout=w.Layout(width="60%"),
+        )
         self.show_signal = w.Checkbox(value=True, description="show VPF signal")
         self.status = w.HTML()
         self.table = w.HTML()
@@ -48,11 +62,16 @@ class VPFExplorer(w.VBox):
         self.threshold.observe(lambda _: self.decide(), names="value")
         for c in (self.frames, self.show_signal):
             c.observe(lambda _: self.redraw(), names="value")
-        super().__init__([
-            w.HBox([self.picker, self.upload]),
-            self.threshold, w.HBox([self.frames, self.show_signal]),
-            self.status, self.table, self.figure,
-        ])
+        super().__init__(
+            [
+                w.HBox([self.picker, self.upload]),
+                self.threshold,
+                w.HBox([self.frames, self.show_signal]),
+                self.status,
+                self.table,
+                self.figure,
+            ]
+        )
         if result is not None:
             self._show(result)
         elif self.picker.value:
@@ -104,17 +123,18 @@ class VPFExplorer(w.VBox):
         self.result = self.analysis.with_threshold(float(self.threshold.value))
         r = self.result
         colour = {"double_encoded": "#b00", "not_detected": "#070"}.get(r.status, "#a60")
-        self.status.value = (f"<b style='color:{colour}'>{r.status}</b>: {r.reason} "
-                             f"<br><small>{r.codec}, {r.n_frames} frames, sha256 "
-                             f"{r.sha256[:16]}…</small>")
+        self.status.value = (
+            f"<b style='color:{colour}'>{r.status}</b>: {r.reason} "
+            f"<br><small>{r.codec}, {r.n_frames} frames, sha256 "
+            f"{r.sha256[:16]}…</small>"
+        )
         self.table.value = r.table().to_html()
         self.redraw()
 
     def redraw(self) -> None:
         if self.result is None:
             return
-        fig = self.result.plot(frame_range=tuple(self.frames.value),
-                               show_signal=self.show_signal.value)
+        fig = self.result.plot(frame_range=tuple(self.frames.value), show_signal=self.show_signal.value)
         with self.figure.batch_update():
             self.figure.data = []
             self.figure.add_traces(list(fig.data))

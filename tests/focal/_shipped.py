@@ -13,4 +13,5 @@ def shipped() -> bool:
 needs_shipped_weights = pytest.mark.skipif(
     not shipped(),
     reason="shipped FOCAL weights (focal/codec, focal/quality) are not registered yet: "
-           "train them with python -m toolkit.focal.train codec|quality --register")
+    "train them with python -m toolkit.focal.train codec|quality --register",
+)

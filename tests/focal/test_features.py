@@ -11,8 +11,10 @@ from toolkit.focal import classify, features, features_patchwise, patch_grid
 from toolkit.focal.features import dense_forward, to_luma
 
 
-@pytest.mark.parametrize("shape,stride", [((64, 64), 8), ((72, 88), 8), ((100, 131), 8),
-                                          ((144, 176), 16), ((128, 200), 24), ((97, 203), 64)])
+@pytest.mark.parametrize(
+    "shape,stride",
+    [((64, 64), 8), ((72, 88), 8), ((100, 131), 8), ((144, 176), 16), ((128, 200), 24), ((97, 203), 64)],
+)
 def test_dense_equals_patchwise(codec_net, shape, stride):
     rng = np.random.default_rng(sum(shape) + stride)
     frames = rng.integers(0, 256, (2, *shape), dtype=np.uint8)
@@ -43,8 +45,9 @@ def test_window_padding_is_reproduced(codec_net):
     d, _ = dense_forward(codec_net, y)
     a = codec_net.trunk(y)
     z = torch.relu(codec_net.bn5(codec_net.conv5(a)))  # conv5 once, padding only at the frame border
-    naive = torch.stack([codec_net.fc1(z[:, :, u:u + 7, v:v + 7].flatten(1))
-                         for u in range(5) for v in range(5)])
+    naive = torch.stack(
+        [codec_net.fc1(z[:, :, u : u + 7, v : v + 7].flatten(1)) for u in range(5) for v in range(5)]
+    )
     ref = features_patchwise(y[0, 0].numpy().astype(np.uint8), codec_net).descriptors[0]
     assert np.abs(d[0].permute(1, 2, 0).numpy() - ref).max() < 1e-5
     assert np.abs(naive[:, 0].detach().numpy().reshape(5, 5, 64) - ref).max() > 1e-3
@@ -113,8 +116,9 @@ def test_rgb_input_is_bt601_luma(codec_net):
     rgb = np.random.default_rng(3).integers(0, 256, (64, 80, 3), dtype=np.uint8)
     y = to_luma(rgb)
     assert y.shape == (1, 64, 80)
-    assert y[0, 0, 0] == np.clip(np.rint(16 + (65.481 * rgb[0, 0, 0] + 128.553 * rgb[0, 0, 1]
-                                                + 24.966 * rgb[0, 0, 2]) / 255), 0, 255)
+    assert y[0, 0, 0] == np.clip(
+        np.rint(16 + (65.481 * rgb[0, 0, 0] + 128.553 * rgb[0, 0, 1] + 24.966 * rgb[0, 0, 2]) / 255), 0, 255
+    )
     np.testing.assert_array_equal(features(rgb, codec_net).probs, features(y, codec_net).probs)
 
 
@@ -134,16 +138,19 @@ def test_video_path_input(make_clip, codec_net):
     assert list(p) == list(codec_net.classes) and abs(sum(p.values()) - 1) < 1e-6
 
 
-@pytest.mark.parametrize("bad,match", [
-    (np.zeros((63, 80), np.uint8), "smaller than one 64x64"),
-    (np.zeros((2, 80, 40), np.uint8), "smaller than one 64x64"),
-    (np.zeros((80, 80), np.float32), "uint8"),
-    (np.zeros((80, 80), np.int64), "uint8"),
-    (np.zeros((2, 80, 80, 4), np.uint8), "4 channels"),
-    (np.zeros((80, 80, 2), np.uint8), "2 channels"),
-    (np.zeros((1, 2, 80, 80, 3), np.uint8), "shape"),
-    (np.zeros((0, 80, 80), np.uint8), "no frames"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.zeros((63, 80), np.uint8), "smaller than one 64x64"),
+        (np.zeros((2, 80, 40), np.uint8), "smaller than one 64x64"),
+        (np.zeros((80, 80), np.float32), "uint8"),
+        (np.zeros((80, 80), np.int64), "uint8"),
+        (np.zeros((2, 80, 80, 4), np.uint8), "4 channels"),
+        (np.zeros((80, 80, 2), np.uint8), "2 channels"),
+        (np.zeros((1, 2, 80, 80, 3), np.uint8), "shape"),
+        (np.zeros((0, 80, 80), np.uint8), "no frames"),
+    ],
+)
 def test_bad_frames(codec_net, bad, match):
     with pytest.raises(ValueError, match=match):
         features(bad, codec_net)

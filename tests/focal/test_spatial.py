@@ -48,12 +48,12 @@ BOX = (64, 96, 72, 80)  # top, left, h, w: about 11 % of a 192 x 256 frame, as t
 def box_video(tmp_path_factory):
     """6 frames 192x256 with a brighter box (the 'forged' region), H.264 QP 10, and its mask."""
     photo = photo_sequence("coffee", n_frames=6, size=(192, 256), seed=5).astype(np.float32)
-    frames = 90 + 0.15 * (photo - photo.mean())        # low-contrast content, so the box stands out
+    frames = 90 + 0.15 * (photo - photo.mean())  # low-contrast content, so the box stands out
     top, left, h, w = BOX
-    frames[:, top:top + h, left:left + w] += 60
+    frames[:, top : top + h, left : left + w] += 60
     frames = np.clip(frames, 0, 255).astype(np.uint8)
     mask = np.zeros((192, 256), bool)
-    mask[top:top + h, left:left + w] = True
+    mask[top : top + h, left : left + w] = True
     path = encode(frames, tmp_path_factory.mktemp("sp") / "box.mp4", codec="h264", quality=10, gop=30)
     return path, mask
 
@@ -61,8 +61,10 @@ def box_video(tmp_path_factory):
 @pytest.fixture(scope="module")
 def nets():
     torch.manual_seed(0)
-    return {"codec": FocalNet(4, classes=("mpeg2", "mpeg4", "h264", "h265")).eval(),
-            "quality": FocalNet(4, classes=("delta5", "delta10", "delta20", "delta40")).eval()}
+    return {
+        "codec": FocalNet(4, classes=("mpeg2", "mpeg4", "h264", "h265")).eval(),
+        "quality": FocalNet(4, classes=("delta5", "delta10", "delta20", "delta40")).eval(),
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -82,11 +84,11 @@ def test_activation_is_squared_deviation_from_the_frame_mean():
 
 def test_entropy_and_ver():
     assert entropy(np.array([0.0, 0.0, 1.0, 1.0]), bins=2) == pytest.approx(1.0)
-    assert entropy(np.ones(16), kind="spatial") == pytest.approx(4.0)       # uniform over 16 patches
+    assert entropy(np.ones(16), kind="spatial") == pytest.approx(4.0)  # uniform over 16 patches
     assert entropy(np.full(10, 3.0)) == 0.0
     h = np.zeros((8, 8, 3))
-    h[2:4, 2:4, 0] = 1.0                                                    # localized activation
-    h[..., 1] = np.random.default_rng(1).random((8, 8))                   # wide, noisy activation
+    h[2:4, 2:4, 0] = 1.0  # localized activation
+    h[..., 1] = np.random.default_rng(1).random((8, 8))  # wide, noisy activation
     # map 2 stays idle
     v = ver(h)
     assert v[2] == 0.0 and v[0] > v[1] > 0
@@ -100,7 +102,7 @@ def test_fuse_is_the_ver_weighted_mean():
     np.testing.assert_allclose(fuse(h, w), (2 * h[..., 0] + 0.5 * h[..., 1]) / 2.5)
     np.testing.assert_allclose(fuse(h, w, include=[1]), h[..., 1])
     np.testing.assert_allclose(fuse(h, w, include=np.array([True, False, True])), h[..., 0])
-    assert np.all(fuse(h, w, include=[2]) == 0)                              # only a zero weight left
+    assert np.all(fuse(h, w, include=[2]) == 0)  # only a zero weight left
 
 
 def test_ver_fusion_beats_the_plain_mean_when_some_maps_are_noise():
@@ -108,17 +110,18 @@ def test_ver_fusion_beats_the_plain_mean_when_some_maps_are_noise():
     h, w, s = 192, 256, 8
     mask = np.zeros((h, w), bool)
     top, left, bh, bw = BOX
-    mask[top:top + bh, left:left + bw] = True
+    mask[top : top + bh, left : left + bw] = True
     pu, pv = patch_grid(h, w, s)
-    inside = np.array([[mask[i * s:i * s + 64, j * s:j * s + 64].mean() for j in range(pv)]
-                       for i in range(pu)])
+    inside = np.array(
+        [[mask[i * s : i * s + 64, j * s : j * s + 64].mean() for j in range(pv)] for i in range(pu)]
+    )
     good = [0.2 + 0.4 * inside + rng.normal(0, 0.02, inside.shape) for _ in range(2)]
     # wide, content-like maps whose activations vary as much as the good ones (seed Fig. 5, maps 6-7)
     noise = [0.5 + 0.5 * rng.random(inside.shape) for _ in range(4)]
     act = activation(np.stack(good + noise, axis=-1))
     assert act[..., 2:].var(axis=(0, 1)).min() > act[..., :2].var(axis=(0, 1)).max()
     weights = ver(act)
-    assert weights[:2].min() > weights[2:].max()        # low entropy wins over the spread-out maps
+    assert weights[:2].min() > weights[2:].max()  # low entropy wins over the spread-out maps
     auc_ver = pixel_auc(mask, patch_map_to_pixels(fuse(act, weights), (h, w), s))
     auc_mean = pixel_auc(mask, patch_map_to_pixels(fuse(act, np.ones(6)), (h, w), s))
     assert auc_ver > 0.95 and auc_ver > auc_mean + 0.01
@@ -129,11 +132,11 @@ def test_patch_map_to_pixels():
     pm[1, 2] = 1.0
     tiles = patch_map_to_pixels(pm, (3 * 64 + 5, 4 * 64 + 3), stride=64)
     assert tiles.shape == (197, 259)
-    assert tiles[64:128, 128:192].min() == 1.0 and tiles.sum() == 64 * 64      # one exact tile
+    assert tiles[64:128, 128:192].min() == 1.0 and tiles.sum() == 64 * 64  # one exact tile
     dense = patch_map_to_pixels(pm, (80, 88), stride=8)
     hot = np.zeros((3, 4))
     hot[1, 2] = 1.0
-    d = patch_map_to_pixels(hot, (80, 88), stride=8)   # patch (1, 2): rows 8..71, cols 16..79
+    d = patch_map_to_pixels(hot, (80, 88), stride=8)  # patch (1, 2): rows 8..71, cols 16..79
     assert d[8:72, 16:80].min() > 0 and d[:8].max() == 0 and d[:, :16].max() == 0 and d[:, 80:].max() == 0
     assert dense.shape == (80, 88)
     roi = patch_map_to_pixels(np.ones((1, 1)), (128, 128), stride=8, roi=(32, 40, 64, 64), fill=-1)
@@ -160,13 +163,13 @@ def test_localize_finds_the_region_where_patch_features_differ(box_video):
     json.dumps(d)
     assert d["params"]["stride"] == 8 and d["params"]["frames"] == [0, 1, 2] and len(d["sha256"]) == 64
     fig = r.plot()
-    assert len(fig.data) == 2 + 2                       # frame, fused map, one map per feature
+    assert len(fig.data) == 2 + 2  # frame, fused map, one map per feature
 
 
 def test_roi_stride_and_default_frames(box_video):
     path, mask = box_video
     r = localize(path, models={"codec": PatchMean()}, features="codec", roi=(0, 32, 192, 224), stride=16)
-    assert r.frame_index == tuple(range(6))             # <= max_frames: every frame
+    assert r.frame_index == tuple(range(6))  # <= max_frames: every frame
     assert r.heatmap[:, :32].max() == 0
     assert r.feature_tensor.shape[:2] == patch_grid(192, 224, 16)
     assert pixel_auc(mask[:, 32:], r.heatmap[:, 32:]) > 0.85
@@ -187,14 +190,14 @@ def test_focalnets_and_ver_widget(box_video, nets):
     ex = VERExplorer(r)
     fused = [t for t in ex.figure.data if t.name == "fused"][0]
     np.testing.assert_allclose(np.asarray(fused.z), r.heatmap)
-    ex.toggles[0].value = False                        # drop codec:mpeg2 from the fusion
+    ex.toggles[0].value = False  # drop codec:mpeg2 from the fusion
     fused = [t for t in ex.figure.data if t.name == "fused"][0]
     expect = r.frame_view(None, include=[False] + [True] * 7)["heatmap"]
     np.testing.assert_allclose(np.asarray(fused.z), expect)
     bars = [t for t in ex.figure.data if t.type == "bar"][0]
     assert list(bars.marker.color).count("#d3d3d3") == 1
     ex.average.value = False
-    ex.frame.value = 1                                  # the second analysed frame alone
+    ex.frame.value = 1  # the second analysed frame alone
     fused = [t for t in ex.figure.data if t.name == "fused"][0]
     np.testing.assert_allclose(np.asarray(fused.z), r.frame_view(1, include=ex.included)["heatmap"])
     assert len(ex.maps.data) == 8

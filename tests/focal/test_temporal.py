@@ -41,8 +41,13 @@ class Blockiness:
             dx = np.abs(np.diff(p, axis=3))
             edge = dx[..., 7::8].mean(axis=(2, 3))
             inner = np.delete(dx, np.s_[7::8], axis=3).mean(axis=(2, 3))
-            lap = np.abs(4 * p[..., 1:-1, 1:-1] - p[..., :-2, 1:-1] - p[..., 2:, 1:-1]
-                         - p[..., 1:-1, :-2] - p[..., 1:-1, 2:]).mean(axis=(2, 3))
+            lap = np.abs(
+                4 * p[..., 1:-1, 1:-1]
+                - p[..., :-2, 1:-1]
+                - p[..., 2:, 1:-1]
+                - p[..., 1:-1, :-2]
+                - p[..., 1:-1, 2:]
+            ).mean(axis=(2, 3))
             out.append(np.stack([np.log((edge + 1e-3) / (inner + 1e-3)), np.log1p(lap), np.log1p(inner)], -1))
         return np.stack(out)
 
@@ -71,8 +76,10 @@ def spliced(tmp_path_factory, frames30):
 @pytest.fixture(scope="module")
 def small_nets():
     torch.manual_seed(0)
-    return {"codec": FocalNet(4, classes=("mpeg2", "mpeg4", "h264", "h265")).eval(),
-            "quality": FocalNet(4).eval()}
+    return {
+        "codec": FocalNet(4, classes=("mpeg2", "mpeg4", "h264", "h265")).eval(),
+        "quality": FocalNet(4).eval(),
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -92,17 +99,17 @@ def test_suppression_removes_periodic_spikes_but_keeps_a_splice_on_an_i_frame():
     t, gop = 61, 10
     rng = np.random.default_rng(1)
     f = np.tile([0.7, 0.3], (t, 1)) + rng.normal(0, 1e-3, (t, 2))
-    f[30:] += [-0.3, 0.3]                      # a splice between frames 29 and 30 ...
-    iframes = list(range(0, t, gop))           # ... which is also an I-frame
+    f[30:] += [-0.3, 0.3]  # a splice between frames 29 and 30 ...
+    iframes = list(range(0, t, gop))  # ... which is also an I-frame
     for i in iframes[1:]:
-        f[i] += [0.1, -0.1]                    # I-frames code differently: a spike each GOP
+        f[i] += [0.1, -0.1]  # I-frames code differently: a spike each GOP
     raw = distance_signal(f)
     score_raw = raw / np.median(raw)
     assert len(find_cuts(score_raw, 20)) >= 5  # every I-frame fires without suppression
     sup, touched = suppress_iframes(raw, f, iframes)
-    assert touched.sum() == 1 + 2 * 5 + 1          # frame 0 and frame 60 touch one pair each
+    assert touched.sum() == 1 + 2 * 5 + 1  # frame 0 and frame 60 touch one pair each
     cuts = find_cuts(sup / np.median(sup), 20)
-    assert cuts == [29]                        # the splice survives, the GOP peaks are gone
+    assert cuts == [29]  # the splice survives, the GOP peaks are gone
     # 'discard' (the seed's evaluation) removes the GOP peaks and, by design, this splice too
     dis, _ = suppress_iframes(raw, f, iframes, mode="discard")
     assert find_cuts(dis / np.median(dis), 20) == []
@@ -132,8 +139,8 @@ def test_iframe_suppression_removes_gop_false_alarms_on_a_non_spliced_video(mpeg
     assert without.i_frames == (0, 10, 20)
     # without suppression the I-frames at 10 and 20 raise false alarms next to them
     assert len(without.cuts) >= 2 and set(without.cuts) <= {9, 10, 19, 20}
-    assert with_.cuts == []                     # with it: no false alarm on this pristine video
-    assert with_.suppressed.sum() == 5          # (9,10),(10,11),(19,20),(20,21) and (0,1)
+    assert with_.cuts == []  # with it: no false alarm on this pristine video
+    assert with_.suppressed.sum() == 5  # (9,10),(10,11),(19,20),(20,21) and (0,1)
     np.testing.assert_array_equal(with_.raw_distance, without.distance)
 
 
@@ -177,12 +184,12 @@ def test_with_focalnets_and_widget(spliced, small_nets):
     assert r.feature_names[:2] == ("codec:mpeg2", "codec:mpeg4")
     np.testing.assert_allclose(r.descriptors[:, :4].sum(axis=1), 1.0, atol=1e-5)  # softmax means
     ex = TemporalExplorer(r)
-    ex.threshold.value = float(np.max(r.score)) * 0.99        # only the strongest peak remains
+    ex.threshold.value = float(np.max(r.score)) * 0.99  # only the strongest peak remains
     assert len(ex.cuts) == 1 and ex.candidate.value == ex.cuts[0]
     marks = [t for t in ex.figure.data if t.name == "detected cut"][0]
     assert len(marks.x) == 1
-    assert len(ex.frames.data) == 2                           # frame n and frame n+1
-    ex.threshold.value = float(np.max(r.score)) * 1.5          # nothing above: no cut
+    assert len(ex.frames.data) == 2  # frame n and frame n+1
+    ex.threshold.value = float(np.max(r.score)) * 1.5  # nothing above: no cut
     assert ex.cuts == [] and len([t for t in ex.figure.data if t.name == "detected cut"][0].x) == 0
 
 
@@ -235,6 +242,6 @@ def test_shipped_models_on_the_sample_temporal_splice():
     if not video.exists():
         pytest.skip("sample_data/temporal/temporal_splice.mp4 missing: python -m toolkit.synth.sample_data")
     truth = json.loads(Path(str(video) + ".json").read_text())
-    r = detect(video, start=truth["cut"] - 20, count=40)     # 20 frames either side of the splice
+    r = detect(video, start=truth["cut"] - 20, count=40)  # 20 frames either side of the splice
     assert int(r.pairs[np.argmax(r.distance)]) == truth["boundary"]
     assert truth["boundary"] in r.cuts

@@ -21,7 +21,7 @@ def test_crop_logits_equal_single_patches(codec_net):
     out = crop_logits(codec_net, x)
     assert tuple(out.shape) == (2, 5, 5, 4)
     for b, u, v in [(0, 0, 0), (1, 4, 4), (0, 2, 3), (1, 0, 4)]:
-        patch = x[b:b + 1, :, 8 * u:8 * u + 64, 8 * v:8 * v + 64]
+        patch = x[b : b + 1, :, 8 * u : 8 * u + 64, 8 * v : 8 * v + 64]
         assert torch.allclose(out[b, u, v], codec_net(patch)[0], atol=1e-5)
     with pytest.raises(ValueError, match="64 \\+ 8k"):
         crop_logits(codec_net, torch.zeros(1, 1, 70, 70))
@@ -32,7 +32,9 @@ def test_patch_variance_matches_numpy():
     v = patch_variance(y)
     assert v.shape == (5, 8)
     for u, w in [(0, 0), (4, 7), (2, 5)]:
-        assert v[u, w] == pytest.approx(y[8 * u:8 * u + 64, 8 * w:8 * w + 64].astype(float).var(), rel=1e-9)
+        assert v[u, w] == pytest.approx(
+            y[8 * u : 8 * u + 64, 8 * w : 8 * w + 64].astype(float).var(), rel=1e-9
+        )
 
 
 def test_splits_are_source_disjoint():
@@ -82,8 +84,9 @@ def test_encode_configs_follow_the_seed():
 
 @pytest.fixture(scope="module")
 def tiny_quality_split():
-    return build_split("quality", [SourceSpec("photo", "brick_rgb", seed=0)], frames_per_video=2,
-                       n_frames=4, size=(80, 96))
+    return build_split(
+        "quality", [SourceSpec("photo", "brick_rgb", seed=0)], frames_per_video=2, n_frames=4, size=(80, 96)
+    )
 
 
 def test_build_split_quality(tiny_quality_split, tmp_path):
@@ -98,9 +101,15 @@ def test_build_split_quality(tiny_quality_split, tmp_path):
     from toolkit.focal.features import rgb_to_luma
 
     ref = rgb_to_luma(src[0]).astype(float)
-    mse = [np.mean([(s.frames[i].astype(float) - ref) ** 2 for i in np.flatnonzero((s.labels == k)
-                                                                                 & (s.frame_index == 0))])
-           for k in range(4)]
+    mse = [
+        np.mean(
+            [
+                (s.frames[i].astype(float) - ref) ** 2
+                for i in np.flatnonzero((s.labels == k) & (s.frame_index == 0))
+            ]
+        )
+        for k in range(4)
+    ]
     assert mse == sorted(mse) and mse[3] > 4 * mse[0]
     f = data.save_split(s, tmp_path / "q.npz")
     back = data.load_split(f)
@@ -130,8 +139,10 @@ def test_segments_are_other_takes_of_the_same_source(monkeypatch, tmp_path):
         return s
 
     monkeypatch.setattr(data, "build_split", fake_build_split)
-    srcs = {k: [SourceSpec("photo", n)] for k, n in (("train", "brick_rgb"), ("val", "grass_rgb"),
-                                                     ("test", "coffee"))}
+    srcs = {
+        k: [SourceSpec("photo", n)]
+        for k, n in (("train", "brick_rgb"), ("val", "grass_rgb"), ("test", "coffee"))
+    }
     paths = data.build_dataset("quality", tmp_path, sources=srcs, train_segments=3, train_frames_per_video=10)
     assert calls == [("brick_rgb", 10, 3), ("grass_rgb", 6, 1), ("coffee", 6, 1)]
     assert paths["train"].name == "quality_train_s3f10.npz" and paths["test"].name == "quality_test.npz"
@@ -152,9 +163,16 @@ def _toy_split(seed: int, n: int = 8) -> Split:
             frames.append((rng.integers(90, 130, (80, 96)) + pattern).astype(np.uint8))
             labels.append(k)
     valid = np.ones((len(frames), 3, 5), bool)
-    return Split(task="toy", frames=np.stack(frames), labels=np.asarray(labels), valid=valid,
-                 video=np.arange(len(frames)), frame_index=np.zeros(len(frames), int),
-                 videos=[{"source": f"toy{seed}"}] * len(frames), classes=("a", "b", "c", "d"))
+    return Split(
+        task="toy",
+        frames=np.stack(frames),
+        labels=np.asarray(labels),
+        valid=valid,
+        video=np.arange(len(frames)),
+        frame_index=np.zeros(len(frames), int),
+        videos=[{"source": f"toy{seed}"}] * len(frames),
+        classes=("a", "b", "c", "d"),
+    )
 
 
 def test_crop_sampler_alignment_and_masks():
@@ -166,8 +184,12 @@ def test_crop_sampler_alignment_and_masks():
     for k in range(16):
         frame = s.frames[s.labels == int(y[k])]
         # every crop is a grid-aligned window of a frame of its class
-        found = any(np.array_equal(f[8 * u:8 * u + 80, 8 * v:8 * v + 80], x[k, 0].numpy())
-                    for f in frame for u in range(3) for v in range(3))
+        found = any(
+            np.array_equal(f[8 * u : 8 * u + 80, 8 * v : 8 * v + 80], x[k, 0].numpy())
+            for f in frame
+            for u in range(3)
+            for v in range(3)
+        )
         assert found
     assert m.sum() > 0 and not m.all()  # row 0 positions are masked out
     with pytest.raises(ValueError, match="crop"):
@@ -176,8 +198,18 @@ def test_crop_sampler_alignment_and_masks():
 
 def test_tiny_training_run_learns_and_selects_best_epoch():
     splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
-    res = train("codec", splits=splits, epochs=3, crops_per_epoch=48, crop=80, batch_size=72, lr=1e-3,
-                val_patches=None, threads=1, progress=False)
+    res = train(
+        "codec",
+        splits=splits,
+        epochs=3,
+        crops_per_epoch=48,
+        crop=80,
+        batch_size=72,
+        lr=1e-3,
+        val_patches=None,
+        threads=1,
+        progress=False,
+    )
     h = res.history
     assert [e["epoch"] for e in h] == [1, 2, 3]
     assert h[-1]["train_loss"] < h[0]["train_loss"]
@@ -209,8 +241,19 @@ def test_bf16_training_learns_and_ships_a_float32_model(tmp_path):
     from toolkit.focal import load_model, save_model
 
     splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
-    res = train("codec", splits=splits, epochs=3, crops_per_epoch=48, crop=80, batch_size=72, lr=1e-3,
-                val_patches=None, threads=1, progress=False, precision="bf16")
+    res = train(
+        "codec",
+        splits=splits,
+        epochs=3,
+        crops_per_epoch=48,
+        crop=80,
+        batch_size=72,
+        lr=1e-3,
+        val_patches=None,
+        threads=1,
+        progress=False,
+        precision="bf16",
+    )
     assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
     assert res.test["patch_accuracy"] > 0.9, res.test
     assert res.params["precision"] == "bf16" and "bfloat16" in model_card(res, "cmd")
@@ -223,8 +266,19 @@ def test_bf16_training_learns_and_ships_a_float32_model(tmp_path):
     with torch.no_grad():
         assert torch.equal(back(x), res.net(x))
     # seeded and deterministic: a second run gives the same weights, bit for bit
-    again = train("codec", splits=splits, epochs=3, crops_per_epoch=48, crop=80, batch_size=72, lr=1e-3,
-                  val_patches=None, threads=1, progress=False, precision="bf16")
+    again = train(
+        "codec",
+        splits=splits,
+        epochs=3,
+        crops_per_epoch=48,
+        crop=80,
+        batch_size=72,
+        lr=1e-3,
+        val_patches=None,
+        threads=1,
+        progress=False,
+        precision="bf16",
+    )
     for k, v in res.net.state_dict().items():
         assert torch.equal(v, again.net.state_dict()[k]), k
     with pytest.raises(ValueError, match="precision"):
@@ -238,8 +292,9 @@ def test_second_stage_continues_from_a_checkpoint(tmp_path):
     from toolkit.focal import FocalNet, save_model
 
     splits = {"train": _toy_split(0), "val": _toy_split(1, 4), "test": _toy_split(2, 4)}
-    kw = dict(splits=splits, crops_per_epoch=24, crop=80, batch_size=72, val_patches=None, threads=1,
-              progress=False)
+    kw = dict(
+        splits=splits, crops_per_epoch=24, crop=80, batch_size=72, val_patches=None, threads=1, progress=False
+    )
     first = train("codec", epochs=1, lr=1e-3, **kw)
     ck = tmp_path / "stage1.pt"
     save_model(first.net, ck, meta={"task": "codec", "test": first.test, "params": first.params})

@@ -22,16 +22,18 @@ def test_explorer_follows_controls(codec_net, quality_net):
     np.testing.assert_allclose(bars["codec"], fm.probs[2, 1, 7], rtol=1e-6)
     np.testing.assert_allclose(bars["quality"], ex.maps["quality"].probs[2, 1, 7], rtol=1e-6)
     ex.model.value = "quality"
-    np.testing.assert_allclose(np.asarray(ex.desc_fig.data[0].y), ex.maps["quality"].descriptors[2, 1, 7],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(ex.desc_fig.data[0].y), ex.maps["quality"].descriptors[2, 1, 7], rtol=1e-6
+    )
     box = ex.frame_fig.layout.shapes[0]
     assert (box.x0, box.y0) == (55.5, 7.5)
     # heat map: a class probability, then a descriptor channel
     ex.channel.value = "codec:h264"
     np.testing.assert_allclose(np.asarray(ex.frame_fig.data[1].z), fm.probs[2, :, :, 2], rtol=1e-6)
     ex.channel.value = "quality:d3"
-    np.testing.assert_allclose(np.asarray(ex.frame_fig.data[1].z), ex.maps["quality"].descriptors[2, :, :, 3],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(ex.frame_fig.data[1].z), ex.maps["quality"].descriptors[2, :, :, 3], rtol=1e-6
+    )
     ex.opacity.value = 0.2
     assert ex.frame_fig.data[1].opacity == 0.2
     np.testing.assert_array_equal(np.asarray(ex.frame_fig.data[0].z), frames[2])

@@ -14,8 +14,7 @@ SIZE = (64, 96)  # 4 x 6 macroblocks: fast to simulate and to re-encode
 def sim_root(tmp_path_factory):
     """4 real + 4 fake videos, 16 frames, 64x96, photo sources only (fast)."""
     root = tmp_path_factory.mktemp("fsvm_sim")
-    make_dataset(root, n_per_class=4, n_frames=16, size=SIZE, seed=7, real_clips=False,
-                 progress=False)
+    make_dataset(root, n_per_class=4, n_frames=16, size=SIZE, seed=7, real_clips=False, progress=False)
     return root
 
 

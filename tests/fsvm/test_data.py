@@ -59,8 +59,16 @@ def test_save_load_subset_plot(sim_set, tmp_path):
 def test_roi_per_video(tmp_path):
     from toolkit.fsvm.simulate import make_dataset
 
-    make_dataset(tmp_path, n_per_class=1, n_frames=12, size=(64, 96), kind="partial", seed=3,
-                 real_clips=False, progress=False)
+    make_dataset(
+        tmp_path,
+        n_per_class=1,
+        n_frames=12,
+        size=(64, 96),
+        kind="partial",
+        seed=3,
+        real_clips=False,
+        progress=False,
+    )
     vid = tmp_path / "fake" / "fake_000.mp4"
     box = roi_of(vid)
     assert box is not None and len(box) == 4

@@ -22,8 +22,12 @@ def test_all_intra_video_is_1_0_0_on_every_frame(tmp_path, pan_frames):
 
 def test_unrelated_pictures_are_mostly_intra_after_reencode(tmp_path):
     # every frame a different photo: nothing to predict from the previous frame
-    frames = np.stack([photo_sequence(n, n_frames=1, size=(64, 96), noise=0.0, seed=i)[0]
-                       for i, n in enumerate(PHOTOS[:10])])
+    frames = np.stack(
+        [
+            photo_sequence(n, n_frames=1, size=(64, 96), noise=0.0, seed=i)[0]
+            for i, n in enumerate(PHOTOS[:10])
+        ]
+    )
     p = encode(frames, tmp_path / "slideshow.mp4", codec="h264", quality=10, gop=250)
     f = footprint(p, n_frames=8)
     assert f[:, 0].mean() > 0.9
@@ -89,8 +93,12 @@ def test_roi_mask_geometry_and_errors():
     assert m.shape == (2, 4, 6)
     # pixel rows 8..39 and columns 0..23: MB (0, 0) is half inside (in), MB (0, 1) a
     # quarter (out), MB (1, 1) half (in), MB row 3 not at all
-    assert m[0].astype(int).tolist() == [[1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0],
-                                         [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
+    assert m[0].astype(int).tolist() == [
+        [1, 0, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 0],
+        [1, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+    ]
     with pytest.raises(ValueError):
         roi_mb_mask((0, 0, 4, 4), 64, 96, 1)  # covers no MB by half
     with pytest.raises(ValueError):
@@ -101,8 +109,7 @@ def test_roi_mask_geometry_and_errors():
 
 def test_roi_isolates_the_regenerated_region(tmp_path):
     # a static, noiseless scene whose box is re-synthesised every frame (a swapped "face")
-    frames = photo_sequence("astronaut", n_frames=14, size=(64, 96), motion="static", noise=0.0,
-                            seed=1)
+    frames = photo_sequence("astronaut", n_frames=14, size=(64, 96), motion="static", noise=0.0, seed=1)
     region = np.zeros((64, 96), np.float32)
     region[16:48, 32:64] = 1
     fake = regenerate(frames, strength=1.0, seed=3, region=region)

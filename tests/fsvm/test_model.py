@@ -16,8 +16,9 @@ def test_fit_predict_and_decision_match_libsvm(separable):
     assert m.coef_.shape == (30,) and m.n_train_ == 12 and m.fit_time_ < 1.0
     assert m.predict(X).tolist() == y.tolist()
     ref = SVC(kernel="linear", C=0.1).fit(X.reshape(12, -1), y)
-    np.testing.assert_allclose(m.decision_function(X), ref.decision_function(X.reshape(12, -1)),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        m.decision_function(X), ref.decision_function(X.reshape(12, -1)), rtol=1e-6, atol=1e-9
+    )
     assert (m.decision_function(X)[y == 1] > 0).all()  # positive = classes_[1] = fake
     # flattened 3N input and footprints with more frames (first N used) give the same scores
     np.testing.assert_allclose(m.decision_function(X.reshape(12, -1)), m.decision_function(X))

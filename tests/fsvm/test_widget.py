@@ -40,7 +40,8 @@ def test_explorer_uses_given_model_when_n_matches(small_set):
     ex = FootprintPCAExplorer(small_set, model=m)
     assert ex.decision_table.iloc[0]["model"] == "the given model"
     assert ex.decision_table.iloc[0]["score"] == pytest.approx(
-        float(m.decision_function(small_set.footprints[:1])[0]))
+        float(m.decision_function(small_set.footprints[:1])[0])
+    )
     ex.n_frames.value = 5
     assert "leave-one-out" in ex.decision_table.iloc[0]["model"]
 

@@ -14,7 +14,7 @@ def photo_patches():
     out = []
     for name in ("astronaut", "coffee"):
         g = photo(name)[..., 1]
-        out += [g[t:t + 64, lf:lf + 64] for t in range(0, 192, 64) for lf in range(0, 256, 64)]
+        out += [g[t : t + 64, lf : lf + 64] for t in range(0, 192, 64) for lf in range(0, 256, 64)]
     return np.stack(out)
 
 

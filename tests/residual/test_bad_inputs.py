@@ -12,8 +12,15 @@ def test_too_small():
         features_batch(np.zeros((3, 5, 5), np.uint8))
 
 
-@pytest.mark.parametrize("arr", [np.zeros((16, 16), np.float32), np.ones((16, 16), np.float64) * 300,
-                                 np.zeros((16, 16), np.int32), np.zeros((16, 16), bool)])
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.zeros((16, 16), np.float32),
+        np.ones((16, 16), np.float64) * 300,
+        np.zeros((16, 16), np.int32),
+        np.zeros((16, 16), bool),
+    ],
+)
 def test_wrong_dtype_or_range(arr):
     with pytest.raises(ValueError, match="uint8"):
         features(arr)

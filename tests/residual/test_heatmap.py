@@ -10,8 +10,15 @@ def test_heatmap_equals_per_window(blur_svm):
     net = RecastCNN.from_handcrafted(blur_svm, alpha=216.0, device="cpu")
     hm = heatmap(img, net, window=48, stride=20)
     assert hm.shape == ((100 - 48) // 20 + 1, (90 - 48) // 20 + 1)
-    ref = np.array([[net.predict_proba(img[i * 20:i * 20 + 48, j * 20:j * 20 + 48][None])[0]
-                     for j in range(hm.shape[1])] for i in range(hm.shape[0])])
+    ref = np.array(
+        [
+            [
+                net.predict_proba(img[i * 20 : i * 20 + 48, j * 20 : j * 20 + 48][None])[0]
+                for j in range(hm.shape[1])
+            ]
+            for i in range(hm.shape[0])
+        ]
+    )
     np.testing.assert_allclose(np.asarray(hm), ref, atol=1e-5)
     # row chunking does not change the result
     chunked = heatmap(img, net, window=48, stride=20, max_rows=60)
@@ -21,8 +28,9 @@ def test_heatmap_equals_per_window(blur_svm):
 def test_heatmap_from_svm_is_the_svm(blur_svm):
     img = np.random.default_rng(1).integers(0, 256, (80, 80, 3), dtype=np.uint8)
     hm = heatmap(img, blur_svm, window=64, stride=16)
-    s = blur_svm.decision_function(features_batch(np.stack(
-        [img[i:i + 64, j:j + 64] for i in (0, 16) for j in (0, 16)])))
+    s = blur_svm.decision_function(
+        features_batch(np.stack([img[i : i + 64, j : j + 64] for i in (0, 16) for j in (0, 16)]))
+    )
     np.testing.assert_allclose(np.asarray(hm).ravel(), 1 / (1 + np.exp(-s)), atol=1e-5)
 
 

@@ -26,8 +26,13 @@ def test_explorer_histograms_follow_controls(blur_svm):
 def test_explorer_heatmap_and_errors(blur_svm):
     from toolkit.synth.sources import photo
 
-    ex = ResidualExplorer(photo("rocket")[:384, :384], manipulation="blur1.1",
-                          models={"blur1.1": blur_svm}, window=64, stride=32)
+    ex = ResidualExplorer(
+        photo("rocket")[:384, :384],
+        manipulation="blur1.1",
+        models={"blur1.1": blur_svm},
+        window=64,
+        stride=32,
+    )
     ex.show_heatmap.value = True
     assert len(ex.fig_heat.data) == 2 and ex.heat is not None
     pix = ex.heat.to_pixels()
@@ -37,13 +42,27 @@ def test_explorer_heatmap_and_errors(blur_svm):
     ex.models["resize1.5"] = blur_svm
     ex.manipulation.value = "resize1.5"  # local forgery by resizing is not supported: said, not raised
     assert "ValueError" in ex.status.value and ex.heat is None
-    ex.upload.value = ({"name": "bad.png", "content": memoryview(b"not an image"), "type": "image/png",
-                        "size": 12, "last_modified": datetime.datetime.now()},)
+    ex.upload.value = (
+        {
+            "name": "bad.png",
+            "content": memoryview(b"not an image"),
+            "type": "image/png",
+            "size": 12,
+            "last_modified": datetime.datetime.now(),
+        },
+    )
     assert "not a readable image" in ex.status.value
     from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(buf, format="PNG")
-    ex.upload.value = ({"name": "small.png", "content": memoryview(buf.getvalue()), "type": "image/png",
-                        "size": 1, "last_modified": datetime.datetime.now()},)
+    ex.upload.value = (
+        {
+            "name": "small.png",
+            "content": memoryview(buf.getvalue()),
+            "type": "image/png",
+            "size": 1,
+            "last_modified": datetime.datetime.now(),
+        },
+    )
     assert ex.picker.value == "uploaded: small.png" and "smaller than" in ex.status.value

@@ -25,8 +25,16 @@ def test_delta_mapping_matches_seed_equations():
         q = delta_to_quality("h264", d)
         assert quality_to_delta("h264", q) == pytest.approx(d, rel=0.01)
     # eq. (19), piece-wise linear
-    assert [quality_to_delta("mpeg2", q) for q in (1, 4, 5, 8, 9, 24, 25, 31)] == \
-        [8, 8, 10, 16, 17, 32, 34, 46]
+    assert [quality_to_delta("mpeg2", q) for q in (1, 4, 5, 8, 9, 24, 25, 31)] == [
+        8,
+        8,
+        10,
+        16,
+        17,
+        32,
+        34,
+        46,
+    ]
     assert delta_to_quality("mpeg4", 20) == 12 and delta_to_quality("mpeg4", 40) == 28
     with pytest.raises(ValueError):
         delta_to_quality("h264", 0)
@@ -35,8 +43,9 @@ def test_delta_mapping_matches_seed_equations():
         codec_name("vp9")
 
 
-@pytest.mark.parametrize("codec,ext", [("h264", ".mp4"), ("h265", ".mp4"), ("mpeg2", ".mpg"),
-                                       ("mpeg4", ".avi")])
+@pytest.mark.parametrize(
+    "codec,ext", [("h264", ".mp4"), ("h265", ".mp4"), ("mpeg2", ".mpg"), ("mpeg4", ".avi")]
+)
 def test_quality_parameter_controls_size(moving_frames, tmp_path, codec, ext):
     lo, hi = (2, 20) if codec.startswith("mpeg") else (18, 40)
     a = encode(moving_frames, tmp_path / f"a{ext}", codec=codec, quality=lo, gop=10)
@@ -55,8 +64,9 @@ def test_fixed_gop_and_bframes(moving_frames, tmp_path):
 def test_cbr_and_crf(moving_frames, tmp_path):
     p = encode(moving_frames, tmp_path / "cbr.mp4", codec="h264", rate_control="cbr", bitrate=200_000)
     assert probe(p).n_frames == 40
-    lossless = encode(moving_frames[:5], tmp_path / "crf0.mkv", codec="h264", rate_control="crf",
-                      quality=0, gop=5)
+    lossless = encode(
+        moving_frames[:5], tmp_path / "crf0.mkv", codec="h264", rate_control="crf", quality=0, gop=5
+    )
     y_src = [np.asarray(f) for f in iter_frames(lossless, "yuv420p")]
     assert len(y_src) == 5
     with pytest.raises(ValueError, match="bitrate"):
@@ -73,8 +83,15 @@ def coffee_gop():
 
 def test_encoder_threads_change_the_stream_and_fixed_quality_is_bit_exact(coffee_gop, tmp_path):
     def h264(threads, k):
-        return encode(coffee_gop, tmp_path / f"q{threads}_{k}.mp4", codec="h264", quality=26, gop=30,
-                      bframes=3, threads=threads).read_bytes()
+        return encode(
+            coffee_gop,
+            tmp_path / f"q{threads}_{k}.mp4",
+            codec="h264",
+            quality=26,
+            gop=30,
+            bframes=3,
+            threads=threads,
+        ).read_bytes()
 
     one, four = [h264(1, 0), h264(1, 1)], [h264(4, 0), h264(4, 1)]
     assert one[0] == one[1] and four[0] == four[1]  # repeatable for a fixed thread count
@@ -88,10 +105,28 @@ def test_x265_rate_control_with_one_thread_is_bit_exact(coffee_gop, tmp_path):
     rocket = photo_sequence("rocket", n_frames=30, size=(240, 320), seed=1)
     runs = []
     for k in range(3):
-        runs.append(encode(coffee_gop, tmp_path / f"a{k}.mp4", codec="h265", rate_control="cbr",
-                           bitrate=333_333, gop=30, bframes=4, threads=1).read_bytes())
-        encode(rocket, tmp_path / f"b{k}.mp4", codec="h265", rate_control="vbr", bitrate=166_666, gop=30,
-               bframes=4, threads=1)  # another encode in between
+        runs.append(
+            encode(
+                coffee_gop,
+                tmp_path / f"a{k}.mp4",
+                codec="h265",
+                rate_control="cbr",
+                bitrate=333_333,
+                gop=30,
+                bframes=4,
+                threads=1,
+            ).read_bytes()
+        )
+        encode(
+            rocket,
+            tmp_path / f"b{k}.mp4",
+            codec="h265",
+            rate_control="vbr",
+            bitrate=166_666,
+            gop=30,
+            bframes=4,
+            threads=1,
+        )  # another encode in between
     assert all(r == runs[0] for r in runs[1:])
     assert probe(tmp_path / "a0.mp4").n_frames == 30
 
@@ -100,8 +135,20 @@ def test_x265_rate_control_with_one_thread_is_bit_exact(coffee_gop, tmp_path):
 def test_x264_rate_control_capped_at_avx2_is_bit_exact(coffee_gop, tmp_path):
     # with AVX-512 (this project's machine) x264's default CBR/VBR differs from one encode to the next
     for rc, rate in (("cbr", 500_000), ("vbr", 333_333)):
-        runs = [encode(coffee_gop, tmp_path / f"{rc}{k}.mp4", codec="h264", rate_control=rc, bitrate=rate,
-                       gop=30, bframes=3, threads=1, simd="avx2").read_bytes() for k in range(3)]
+        runs = [
+            encode(
+                coffee_gop,
+                tmp_path / f"{rc}{k}.mp4",
+                codec="h264",
+                rate_control=rc,
+                bitrate=rate,
+                gop=30,
+                bframes=3,
+                threads=1,
+                simd="avx2",
+            ).read_bytes()
+            for k in range(3)
+        ]
         assert all(r == runs[0] for r in runs[1:]), rc
     # the cap reaches x264: plain settings written to the sidecar, and x264's own option string
     s = EncodeSettings.make(codec="h264", simd="avx2")
@@ -134,8 +181,12 @@ def test_encode_rejects_bad_frames(tmp_path):
 def test_reencoding_decoded_frames_chooses_new_i_frames(tmp_path):
     """The pitfall: re-encoding must not inherit the first encoding's I-frame positions."""
     frames = photo_sequence("chelsea", n_frames=30, size=(64, 96), seed=0)
-    truth = double_encode(frames, tmp_path / "d.mp4", first={"codec": "h264", "quality": 20, "gop": 7},
-                          second={"codec": "h264", "quality": 20, "gop": 11})
+    truth = double_encode(
+        frames,
+        tmp_path / "d.mp4",
+        first={"codec": "h264", "quality": 20, "gop": 7},
+        second={"codec": "h264", "quality": 20, "gop": 11},
+    )
     assert gop_structure(tmp_path / "d.mp4").i_frames == (0, 11, 22)
     assert truth["first_i_frames"] == [0, 7, 14, 21, 28]
     on_disk = json.loads((tmp_path / "d.mp4.json").read_text())

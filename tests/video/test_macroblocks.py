@@ -56,15 +56,18 @@ def test_static_scene_is_mostly_skipped(clip_dir, static_frames, codec, ext, q):
 
 def test_counts_sum_with_sizes_not_multiple_of_16(clip_dir):
     frames = photo_sequence("chelsea", n_frames=12, size=(72, 100), seed=2)
-    mb = macroblock_types(encode(frames, clip_dir / "odd.mp4", codec="h264", quality=22, gop=6),
-                          with_map=True)
+    mb = macroblock_types(
+        encode(frames, clip_dir / "odd.mp4", codec="h264", quality=22, gop=6), with_map=True
+    )
     assert (mb.mb_width, mb.mb_height) == (7, 5)  # ceil(100/16), ceil(72/16)
     assert (mb.counts[["intra", "inter", "skip"]].sum(axis=1) == 35).all()
     assert mb.maps.shape == (12, 5, 7)
     # the map agrees with the counts, class by class
     for k in range(12):
-        assert np.bincount(mb.maps[k].ravel(), minlength=3).tolist() == \
-            mb.counts.loc[k, ["intra", "inter", "skip"]].tolist()
+        assert (
+            np.bincount(mb.maps[k].ravel(), minlength=3).tolist()
+            == mb.counts.loc[k, ["intra", "inter", "skip"]].tolist()
+        )
     assert set(np.unique(mb.symbols).tolist()) <= {ord(s) for s in MB_SYMBOLS}
 
 
@@ -74,8 +77,12 @@ def test_vpf_trace_is_visible_in_double_encoded_counts(clip_dir):
 
     frames = photo_sequence("rocket", n_frames=60, size=(96, 128), seed=5)
     out = clip_dir / "double.mp4"
-    double_encode(frames, out, first={"codec": "mpeg2", "quality": 3, "gop": 10},
-                  second={"codec": "h264", "quality": 22, "gop": 60})
+    double_encode(
+        frames,
+        out,
+        first={"codec": "mpeg2", "quality": 3, "gop": 10},
+        second={"codec": "h264", "quality": 22, "gop": 60},
+    )
     c = macroblock_types(out).counts
     former_i = [k for k in range(10, 60, 10)]
     others = [k for k in range(1, 60) if k % 10 and c.frame_type[k] == "P"]

@@ -23,8 +23,12 @@ def vpf_frames():
 def double_nob(vpf_dir, vpf_frames):
     """MPEG-2 q6 GOP 15, then H.264 QP 22 GOP 33 without B-frames."""
     out = vpf_dir / "double_nob.mp4"
-    double_encode(vpf_frames, out, first=dict(codec="mpeg2", quality=6, gop=15),
-                  second=dict(codec="h264", quality=22, gop=33))
+    double_encode(
+        vpf_frames,
+        out,
+        first=dict(codec="mpeg2", quality=6, gop=15),
+        second=dict(codec="h264", quality=22, gop=33),
+    )
     return out
 
 
@@ -32,8 +36,12 @@ def double_nob(vpf_dir, vpf_frames):
 def double_b(vpf_dir, vpf_frames):
     """MPEG-4 q6 GOP 15, then H.264 QP 22 GOP 40 with 2 B-frames."""
     out = vpf_dir / "double_b.mp4"
-    double_encode(vpf_frames, out, first=dict(codec="mpeg4", quality=6, gop=15),
-                  second=dict(codec="h264", quality=22, gop=40, bframes=2))
+    double_encode(
+        vpf_frames,
+        out,
+        first=dict(codec="mpeg4", quality=6, gop=15),
+        second=dict(codec="h264", quality=22, gop=40, bframes=2),
+    )
     return out
 
 

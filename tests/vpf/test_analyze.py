@@ -79,8 +79,12 @@ def test_table_plot_and_dict(double_nob):
 def test_mpeg2_and_mpeg4_streams_are_analysed(tmp_path, vpf_frames):
     for codec, ext in (("mpeg2", ".mpg"), ("mpeg4", ".avi")):
         out = tmp_path / f"x{ext}"
-        double_encode(vpf_frames[:100], out, first=dict(codec="h264", quality=26, gop=14),
-                      second=dict(codec=codec, quality=4, gop=24, bframes=2))
+        double_encode(
+            vpf_frames[:100],
+            out,
+            first=dict(codec="h264", quality=26, gop=14),
+            second=dict(codec=codec, quality=4, gop=24, bframes=2),
+        )
         r = analyze(out)
         assert r.codec in ("mpeg2video", "mpeg4")
         assert r.status in ("double_encoded", "not_detected")
@@ -105,8 +109,12 @@ def test_all_intra_video_is_inconclusive_with_reason(tmp_path, vpf_frames):
 
 def test_short_video_is_inconclusive_with_reason(tmp_path, vpf_frames):
     p = tmp_path / "short.mp4"
-    double_encode(vpf_frames[:15], p, first=dict(codec="mpeg2", quality=6, gop=5),
-                  second=dict(codec="h264", quality=22, gop=12))
+    double_encode(
+        vpf_frames[:15],
+        p,
+        first=dict(codec="mpeg2", quality=6, gop=5),
+        second=dict(codec="h264", quality=22, gop=12),
+    )
     r = analyze(p)
     assert r.status == "inconclusive" and r.double_encoded is None
     assert "too short" in r.reason and "15 frames" in r.reason

@@ -43,8 +43,14 @@ def test_explorer_reports_bad_input_and_accepts_upload(tmp_path, double_nob):
     ex.picker.value = str(tmp_path / "missing.mp4")
     assert "FileNotFoundError" in ex.status.value
     # an upload is written to a temporary file and analysed
-    ex.upload.value = ({"name": "up.mp4", "type": "video/mp4", "size": double_nob.stat().st_size,
-                        "last_modified": datetime.now(UTC),
-                        "content": memoryview(double_nob.read_bytes())},)
+    ex.upload.value = (
+        {
+            "name": "up.mp4",
+            "type": "video/mp4",
+            "size": double_nob.stat().st_size,
+            "last_modified": datetime.now(UTC),
+            "content": memoryview(double_nob.read_bytes()),
+        },
+    )
     assert ex.picker.value.endswith("up.mp4")
     assert ex.result is not None and ex.result.previous_gop == 15

@@ -10,8 +10,14 @@ def isolated_cache(tmp_path, monkeypatch):
 
 
 def test_missing_weights_error_says_where_and_how(isolated_cache):
-    weights.register(weights.WeightSpec(name="test/missing", filename="missing.pt", sha256="0" * 64,
-                                        train_command="python -m toolkit.demo.train --out x"))
+    weights.register(
+        weights.WeightSpec(
+            name="test/missing",
+            filename="missing.pt",
+            sha256="0" * 64,
+            train_command="python -m toolkit.demo.train --out x",
+        )
+    )
     with pytest.raises(weights.WeightsNotFoundError) as err:
         weights.path("test/missing")
     msg = str(err.value)
@@ -37,8 +43,11 @@ def test_unknown_name():
 
 
 def test_download_failure_is_reported(isolated_cache):
-    weights.register(weights.WeightSpec(name="test/url", filename="u.bin", sha256="2" * 64,
-                                        urls=("http://127.0.0.1:9/u.bin",)))
+    weights.register(
+        weights.WeightSpec(
+            name="test/url", filename="u.bin", sha256="2" * 64, urls=("http://127.0.0.1:9/u.bin",)
+        )
+    )
     with pytest.raises(weights.WeightsNotFoundError, match="127.0.0.1"):
         weights.path("test/url", download=True)
 

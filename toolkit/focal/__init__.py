@@ -26,9 +26,24 @@ from toolkit.focal.model import (
     count_parameters,
 )
 
-__all__ = ["FocalNet", "FeatureMap", "features", "features_patchwise", "load_model", "classify",
-           "save_model", "patch_grid", "to_luma", "CODEC_CLASSES", "QUALITY_CLASSES",
-           "QUALITY_DELTAS", "PATCH", "MODEL_NAMES", "count_parameters", "train_command"]
+__all__ = [
+    "FocalNet",
+    "FeatureMap",
+    "features",
+    "features_patchwise",
+    "load_model",
+    "classify",
+    "save_model",
+    "patch_grid",
+    "to_luma",
+    "CODEC_CLASSES",
+    "QUALITY_CLASSES",
+    "QUALITY_DELTAS",
+    "PATCH",
+    "MODEL_NAMES",
+    "count_parameters",
+    "train_command",
+]
 
 #: shipped model name -> weights registry name
 MODEL_NAMES = {"codec": "focal/codec", "quality": "focal/quality"}
@@ -46,8 +61,15 @@ def save_model(net: FocalNet, file: str | os.PathLike, meta: dict | None = None)
 
     Path(file).parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
-    torch.save({"state_dict": state, "num_classes": net.num_classes, "classes": list(net.classes),
-                "meta": dict(meta or {})}, file)
+    torch.save(
+        {
+            "state_dict": state,
+            "num_classes": net.num_classes,
+            "classes": list(net.classes),
+            "meta": dict(meta or {}),
+        },
+        file,
+    )
 
 
 def _load_file(file, device) -> FocalNet:
@@ -62,8 +84,10 @@ def _load_file(file, device) -> FocalNet:
         net = FocalNet(ck["num_classes"], classes=ck["classes"])
         net.load_state_dict(ck["state_dict"])
     except Exception as e:  # pickle / zip / key errors from deep inside torch.load
-        raise ValueError(f"{file} is not a FOCAL checkpoint written by toolkit.focal.save_model "
-                         f"/ toolkit.focal.train ({e})") from e
+        raise ValueError(
+            f"{file} is not a FOCAL checkpoint written by toolkit.focal.save_model "
+            f"/ toolkit.focal.train ({e})"
+        ) from e
     net.meta = ck.get("meta", {})
     return net.to(device).eval()
 
@@ -97,20 +121,31 @@ def load_model(name: str | os.PathLike, device: str = "auto") -> FocalNet:
     if isinstance(name, os.PathLike) or (isinstance(name, str) and name.endswith(".pt")):
         return _load_file(name, resolve_device(device))
     if name not in MODEL_NAMES:
-        raise ValueError(f"unknown FOCAL model {name!r}: choose one of {', '.join(MODEL_NAMES)} "
-                         "or give a .pt checkpoint path")
+        raise ValueError(
+            f"unknown FOCAL model {name!r}: choose one of {', '.join(MODEL_NAMES)} "
+            "or give a .pt checkpoint path"
+        )
     reg = MODEL_NAMES[name]
     if reg not in weights.available():
         raise weights.WeightsNotFoundError(
             f"weights {reg!r} are not registered in this installation (file focal_{name}.pt). "
-            f"Train and register them with the project's own script: {train_command(name)}")
+            f"Train and register them with the project's own script: {train_command(name)}"
+        )
     net = _load_file(weights.path(reg), resolve_device(device))
     net.weights_name = reg
     return net
 
 
-def classify(path, model: str | FocalNet = "codec", stride: int = 8, *, count: int | None = None,
-             step: int = 1, device: str = "auto", progress: bool = False) -> dict:
+def classify(
+    path,
+    model: str | FocalNet = "codec",
+    stride: int = 8,
+    *,
+    count: int | None = None,
+    step: int = 1,
+    device: str = "auto",
+    progress: bool = False,
+) -> dict:
     """Frame-level class probabilities of a video: mean softmax over all patches and frames.
 
     Parameters

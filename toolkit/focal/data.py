@@ -42,9 +42,21 @@ import numpy as np
 
 from toolkit.focal.model import CODEC_CLASSES, GRID, PATCH, QUALITY_CLASSES, QUALITY_DELTAS
 
-__all__ = ["SourceSpec", "Split", "split_sources", "encode_configs", "encode_config", "DATA_VERSION",
-           "build_split", "build_dataset", "load_split", "patch_variance", "FRAME_SIZE",
-           "VARIANCE_THRESHOLD", "TASKS"]
+__all__ = [
+    "SourceSpec",
+    "Split",
+    "split_sources",
+    "encode_configs",
+    "encode_config",
+    "DATA_VERSION",
+    "build_split",
+    "build_dataset",
+    "load_split",
+    "patch_variance",
+    "FRAME_SIZE",
+    "VARIANCE_THRESHOLD",
+    "TASKS",
+]
 
 FRAME_SIZE = (240, 320)  #: H x W of every source (real clips 640x480 downscaled by 2)
 VARIANCE_THRESHOLD = 1e3  #: seed 6.2: keep quality patches with luma variance above 10^3
@@ -55,8 +67,20 @@ BFRAMES = {"mpeg2": 0, "mpeg4": 0, "h264": 3, "h265": 4}
 TASKS = {"codec": CODEC_CLASSES, "quality": QUALITY_CLASSES}
 
 # source-disjoint splits (fixed lists, so a split never changes between runs)
-_TRAIN = (["astronaut", "china", "flower", "camera_rgb", "page_rgb", "gravel_rgb", "immunohistochemistry",
-           "retina", "hubble_deep_field"], ["book.mkv", "eat.mkv", "hungry.mkv", "night.mkv", "thanks.mkv"])
+_TRAIN = (
+    [
+        "astronaut",
+        "china",
+        "flower",
+        "camera_rgb",
+        "page_rgb",
+        "gravel_rgb",
+        "immunohistochemistry",
+        "retina",
+        "hubble_deep_field",
+    ],
+    ["book.mkv", "eat.mkv", "hungry.mkv", "night.mkv", "thanks.mkv"],
+)
 _VAL = (["chelsea", "grass_rgb"], ["milk.mkv"])
 _TEST = (["coffee", "rocket", "brick_rgb", "motorcycle_left"], ["walk.mkv", "sister.mkv"])
 #: codec data version 2: more sources (scikit-image photos unused before), 3 for training and
@@ -82,14 +106,17 @@ class SourceSpec:
         from toolkit.synth import sources
 
         if self.kind == "photo":
-            return sources.photo_sequence(self.name, n_frames=n_frames, size=size, motion="mixed",
-                                          noise=1.0, seed=self.seed)
+            return sources.photo_sequence(
+                self.name, n_frames=n_frames, size=size, motion="mixed", noise=1.0, seed=self.seed
+            )
         clip = sources.real_video_dir() / self.name
         a = sources.real_clip_sequence(clip, n_frames=n_frames, factor=2, start=self.start)
         h, w = size
         if a.shape[1] < h or a.shape[2] < w or len(a) < n_frames:
-            raise ValueError(f"{self.name} from frame {self.start} gives {a.shape} frames, "
-                             f"need {n_frames} of at least {h}x{w}")
+            raise ValueError(
+                f"{self.name} from frame {self.start} gives {a.shape} frames, "
+                f"need {n_frames} of at least {h}x{w}"
+            )
         return np.ascontiguousarray(a[:, :h, :w])
 
     def segment(self, k: int) -> SourceSpec:
@@ -120,9 +147,11 @@ def split_sources(task: str = "quality") -> dict[str, list[SourceSpec]]:
     out = {}
     for split, (photos, clips) in (("train", _TRAIN), ("val", _VAL), ("test", _TEST)):
         extra = _CODEC_EXTRA[split] if task == "codec" else []
-        out[split] = ([SourceSpec("photo", p, seed=i) for i, p in enumerate(photos)]
-                      + [SourceSpec("real", c) for c in clips]
-                      + [SourceSpec("photo", p, seed=len(photos) + i) for i, p in enumerate(extra)])
+        out[split] = (
+            [SourceSpec("photo", p, seed=i) for i, p in enumerate(photos)]
+            + [SourceSpec("real", c) for c in clips]
+            + [SourceSpec("photo", p, seed=len(photos) + i) for i, p in enumerate(extra)]
+        )
     return out
 
 
@@ -142,18 +171,41 @@ def encode_configs(task: str, rng: np.random.Generator, size: tuple[int, int] = 
             q = int(rng.integers(1, 11))  # seed: fixed quality parameter 1..10
             if codec in ("h264", "h265"):
                 q = delta_to_quality("h264", quality_to_delta("mpeg2", q))
-            out.append(dict(label=label, codec=codec, rate_control="q", quality=q,
-                            threads=_encoder_threads(codec, "q", rng), simd=_encoder_simd(codec)))
+            out.append(
+                dict(
+                    label=label,
+                    codec=codec,
+                    rate_control="q",
+                    quality=q,
+                    threads=_encoder_threads(codec, "q", rng),
+                    simd=_encoder_simd(codec),
+                )
+            )
             for rc in ("cbr", "vbr"):
                 mbps = int(rng.choice([2, 4, 6]))
-                out.append(dict(label=label, codec=codec, rate_control=rc, quality=None,
-                                bitrate=int(mbps * 1e6 * area), threads=_encoder_threads(codec, rc, rng),
-                                simd=_encoder_simd(codec)))
+                out.append(
+                    dict(
+                        label=label,
+                        codec=codec,
+                        rate_control=rc,
+                        quality=None,
+                        bitrate=int(mbps * 1e6 * area),
+                        threads=_encoder_threads(codec, rc, rng),
+                        simd=_encoder_simd(codec),
+                    )
+                )
     elif task == "quality":
         for label, delta in enumerate(QUALITY_DELTAS):
             for codec in ("mpeg2", "mpeg4", "h264"):
-                out.append(dict(label=label, codec=codec, rate_control="q",
-                                quality=delta_to_quality(codec, delta), delta=delta))
+                out.append(
+                    dict(
+                        label=label,
+                        codec=codec,
+                        rate_control="q",
+                        quality=delta_to_quality(codec, delta),
+                        delta=delta,
+                    )
+                )
     else:
         raise ValueError(f"task must be 'codec' or 'quality', got {task!r}")
     return out
@@ -247,15 +299,33 @@ def encode_config(frames: np.ndarray, cfg: dict, stem: str | os.PathLike) -> Pat
 
     codec = cfg["codec"]
     out = Path(f"{stem}{CODECS[codec][2]}")
-    encode(frames, out, codec=codec, quality=cfg.get("quality"), gop=GOP, bframes=BFRAMES[codec],
-           rate_control=cfg["rate_control"], bitrate=cfg.get("bitrate"), threads=cfg.get("threads"),
-           simd=cfg.get("simd"))
+    encode(
+        frames,
+        out,
+        codec=codec,
+        quality=cfg.get("quality"),
+        gop=GOP,
+        bframes=BFRAMES[codec],
+        rate_control=cfg["rate_control"],
+        bitrate=cfg.get("bitrate"),
+        threads=cfg.get("threads"),
+        simd=cfg.get("simd"),
+    )
     return out
 
 
-def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int = 6, seed: int = 0,
-                n_frames: int = N_FRAMES, size: tuple[int, int] = FRAME_SIZE, segments: int = 1,
-                progress: bool = False, workdir: str | os.PathLike | None = None) -> Split:
+def build_split(
+    task: str,
+    sources: list[SourceSpec],
+    *,
+    frames_per_video: int = 6,
+    seed: int = 0,
+    n_frames: int = N_FRAMES,
+    size: tuple[int, int] = FRAME_SIZE,
+    segments: int = 1,
+    progress: bool = False,
+    workdir: str | os.PathLike | None = None,
+) -> Split:
     """Encode every source with every configuration of ``task`` and keep decoded luma frames.
 
     ``frames_per_video`` frames are kept per encode, evenly spaced over the GOP
@@ -301,19 +371,33 @@ def build_split(task: str, sources: list[SourceSpec], *, frames_per_video: int =
             videos.append({"source": f"{src.kind}:{src.name}", **{k: v for k, v in cfg.items()}})
     finally:
         tmp.cleanup()
-    return Split(task=task, frames=np.stack(frames), labels=np.asarray(labels, np.int64),
-                 valid=np.stack(valid), video=np.asarray(video, np.int64),
-                 frame_index=np.asarray(findex, np.int64), videos=videos, classes=TASKS[task])
+    return Split(
+        task=task,
+        frames=np.stack(frames),
+        labels=np.asarray(labels, np.int64),
+        valid=np.stack(valid),
+        video=np.asarray(video, np.int64),
+        frame_index=np.asarray(findex, np.int64),
+        videos=videos,
+        classes=TASKS[task],
+    )
 
 
 def save_split(split: Split, file: str | os.PathLike) -> Path:
     """Write a split to ``file`` (.npz with a JSON list of videos)."""
     file = Path(file)
     file.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(file, frames=split.frames, labels=split.labels, valid=split.valid,
-                        video=split.video, frame_index=split.frame_index,
-                        meta=np.array(json.dumps({"task": split.task, "videos": split.videos,
-                                                  "classes": list(split.classes)})))
+    np.savez_compressed(
+        file,
+        frames=split.frames,
+        labels=split.labels,
+        valid=split.valid,
+        video=split.video,
+        frame_index=split.frame_index,
+        meta=np.array(
+            json.dumps({"task": split.task, "videos": split.videos, "classes": list(split.classes)})
+        ),
+    )
     return file
 
 
@@ -323,15 +407,31 @@ def load_split(file: str | os.PathLike) -> Split:
 
     with np.load(as_path(file)) as z:
         meta = json.loads(str(z["meta"]))
-        return Split(task=meta["task"], frames=z["frames"], labels=z["labels"], valid=z["valid"],
-                     video=z["video"], frame_index=z["frame_index"], videos=meta["videos"],
-                     classes=tuple(meta["classes"]))
+        return Split(
+            task=meta["task"],
+            frames=z["frames"],
+            labels=z["labels"],
+            valid=z["valid"],
+            video=z["video"],
+            frame_index=z["frame_index"],
+            videos=meta["videos"],
+            classes=tuple(meta["classes"]),
+        )
 
 
-def build_dataset(task: str, out_dir: str | os.PathLike, *, frames_per_video: int = 6, seed: int = 0,
-                  sources: dict[str, list[SourceSpec]] | None = None, n_frames: int = N_FRAMES,
-                  size: tuple[int, int] = FRAME_SIZE, train_segments: int = 1,
-                  train_frames_per_video: int | None = None, progress: bool = False) -> dict[str, Path]:
+def build_dataset(
+    task: str,
+    out_dir: str | os.PathLike,
+    *,
+    frames_per_video: int = 6,
+    seed: int = 0,
+    sources: dict[str, list[SourceSpec]] | None = None,
+    n_frames: int = N_FRAMES,
+    size: tuple[int, int] = FRAME_SIZE,
+    train_segments: int = 1,
+    train_frames_per_video: int | None = None,
+    progress: bool = False,
+) -> dict[str, Path]:
     """Build (or reuse) the train / val / test splits of ``task`` under ``out_dir``.
 
     ``train_segments`` and ``train_frames_per_video`` (default ``frames_per_video``)
@@ -349,19 +449,31 @@ def build_dataset(task: str, out_dir: str | os.PathLike, *, frames_per_video: in
         if name == "train":
             fpv, segs = train_frames_per_video or frames_per_video, train_segments
         # the default files keep their names and settings (no 'start' / 'segments' keys)
-        settings = {"task": task, **({"version": DATA_VERSION[task]} if DATA_VERSION[task] > 1 else {}),
-                    "frames_per_video": fpv, "seed": seed + k, "n_frames": n_frames,
-                    "size": list(size),
-                    "sources": [{f: v for f, v in asdict(s).items() if not (f == "start" and v == 0)}
-                                for s in srcs]}
+        settings = {
+            "task": task,
+            **({"version": DATA_VERSION[task]} if DATA_VERSION[task] > 1 else {}),
+            "frames_per_video": fpv,
+            "seed": seed + k,
+            "n_frames": n_frames,
+            "size": list(size),
+            "sources": [{f: v for f, v in asdict(s).items() if not (f == "start" and v == 0)} for s in srcs],
+        }
         stem = f"{task}_{name}"
         if segs != 1 or fpv != frames_per_video:
             settings["segments"] = segs
             stem += f"_s{segs}f{fpv}"
         f, sidecar = out_dir / f"{stem}.npz", out_dir / f"{stem}.json"
         if not (f.is_file() and sidecar.is_file() and json.loads(sidecar.read_text()) == settings):
-            split = build_split(task, srcs, frames_per_video=fpv, seed=seed + k, n_frames=n_frames,
-                                size=size, segments=segs, progress=progress)
+            split = build_split(
+                task,
+                srcs,
+                frames_per_video=fpv,
+                seed=seed + k,
+                n_frames=n_frames,
+                size=size,
+                segments=segs,
+                progress=progress,
+            )
             save_split(split, f)
             sidecar.write_text(json.dumps(settings, indent=1))
         paths[name] = f

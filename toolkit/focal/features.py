@@ -42,8 +42,16 @@ import torch.nn.functional as F
 
 from toolkit.focal.model import GRID, PATCH, FocalNet
 
-__all__ = ["FeatureMap", "features", "features_patchwise", "dense_forward", "patch_grid",
-           "to_luma", "rgb_to_luma", "extract_patches"]
+__all__ = [
+    "FeatureMap",
+    "features",
+    "features_patchwise",
+    "dense_forward",
+    "patch_grid",
+    "to_luma",
+    "rgb_to_luma",
+    "extract_patches",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,21 +83,28 @@ def to_luma(frames) -> np.ndarray:
     elif a.ndim == 3 and a.shape[-1] == 3:
         a = rgb_to_luma(a)[None]
     elif a.ndim == 3 and a.shape[-1] in (1, 2, 4):
-        raise ValueError(f"frames with {a.shape[-1]} channels are not supported: give luma "
-                         f"(H x W, T x H x W) or RGB (H x W x 3), got shape {a.shape}")
+        raise ValueError(
+            f"frames with {a.shape[-1]} channels are not supported: give luma "
+            f"(H x W, T x H x W) or RGB (H x W x 3), got shape {a.shape}"
+        )
     elif a.ndim == 3:
         pass
     elif a.ndim == 4 and a.shape[-1] == 3:
         a = rgb_to_luma(a)
     elif a.ndim == 4:
-        raise ValueError(f"frames with {a.shape[-1]} channels are not supported: give luma "
-                         f"(T x H x W) or RGB (T x H x W x 3), got shape {a.shape}")
+        raise ValueError(
+            f"frames with {a.shape[-1]} channels are not supported: give luma "
+            f"(T x H x W) or RGB (T x H x W x 3), got shape {a.shape}"
+        )
     else:
-        raise ValueError("frames must be H x W, H x W x 3, T x H x W or T x H x W x 3 arrays, "
-                         f"got shape {a.shape}")
+        raise ValueError(
+            f"frames must be H x W, H x W x 3, T x H x W or T x H x W x 3 arrays, got shape {a.shape}"
+        )
     if a.shape[1] < PATCH or a.shape[2] < PATCH:
-        raise ValueError(f"frames are {a.shape[1]}x{a.shape[2]} pixels, smaller than one "
-                         f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them")
+        raise ValueError(
+            f"frames are {a.shape[1]}x{a.shape[2]} pixels, smaller than one "
+            f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them"
+        )
     if a.shape[0] == 0:
         raise ValueError("no frames given")
     return a
@@ -97,8 +112,9 @@ def to_luma(frames) -> np.ndarray:
 
 def _check_stride(stride: int) -> int:
     if isinstance(stride, bool) or int(stride) != stride or stride < GRID or stride % GRID:
-        raise ValueError(f"stride must be a positive multiple of {GRID} pixels (the coding grid), "
-                         f"got {stride}")
+        raise ValueError(
+            f"stride must be a positive multiple of {GRID} pixels (the coding grid), got {stride}"
+        )
     return int(stride)
 
 
@@ -124,7 +140,7 @@ def extract_patches(luma: np.ndarray, stride: int = 8) -> np.ndarray:
     """
     pu, pv = patch_grid(luma.shape[0], luma.shape[1], stride)
     w = np.lib.stride_tricks.sliding_window_view(luma, (PATCH, PATCH))
-    return w[: (pu - 1) * stride + 1: stride, : (pv - 1) * stride + 1: stride]
+    return w[: (pu - 1) * stride + 1 : stride, : (pv - 1) * stride + 1 : stride]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,8 +169,9 @@ TRUNK_STRIP_ROWS = 8
 _TRUNK_RF, _TRUNK_JUMP = 16, 4  # conv1-4 receptive field and jump, in pixels
 
 
-def _fused_trunk(net: FocalNet, luma: torch.Tensor,
-                 strip_rows: int | None = TRUNK_STRIP_ROWS) -> torch.Tensor:
+def _fused_trunk(
+    net: FocalNet, luma: torch.Tensor, strip_rows: int | None = TRUNK_STRIP_ROWS
+) -> torch.Tensor:
     """``net.trunk`` in eval mode with batch norm (and the input scaling) folded into the convs.
 
     Same values up to float rounding, but one pass over each large map instead of three
@@ -183,7 +200,7 @@ def _fused_trunk(net: FocalNet, luma: torch.Tensor,
     if not strip_rows or rows <= strip_rows or luma.device.type != "cpu":
         return run(luma)
     bounds = [(r0, min(rows, r0 + strip_rows)) for r0 in range(0, rows, strip_rows)]
-    strips = [luma[:, :, _TRUNK_JUMP * r0: _TRUNK_JUMP * (r1 - 1) + _TRUNK_RF] for r0, r1 in bounds]
+    strips = [luma[:, :, _TRUNK_JUMP * r0 : _TRUNK_JUMP * (r1 - 1) + _TRUNK_RF] for r0, r1 in bounds]
     threads = torch.get_num_threads()
     workers = min(threads, len(strips))
     if workers == 1:
@@ -194,8 +211,9 @@ def _fused_trunk(net: FocalNet, luma: torch.Tensor,
     from concurrent.futures import ThreadPoolExecutor
 
     try:  # each worker thread sets its own intra-op threads to 1, once
-        with ThreadPoolExecutor(workers, thread_name_prefix="focal-trunk", initializer=torch.set_num_threads,
-                                initargs=(1,)) as pool:
+        with ThreadPoolExecutor(
+            workers, thread_name_prefix="focal-trunk", initializer=torch.set_num_threads, initargs=(1,)
+        ) as pool:
             out = list(pool.map(run, strips))
     finally:
         torch.set_num_threads(threads)  # parts of the setting (MKL's) are process-wide: restore
@@ -231,8 +249,13 @@ def dense_forward(net: FocalNet, luma: torch.Tensor, stride: int = 8) -> tuple[t
     c = w5.shape[0]
     # tap (dy, dx) of the whole-map conv5 output (r, c) reads a_pad[2r + dy, 2c + dx]: one batched
     # matmul over the 9 taps (few large ops: many small ones stall when the cores are shared)
-    x = torch.stack([a[:, :, dy: dy + 2 * m_rows - 1: 2, dx: dx + 2 * m_cols - 1: 2]
-                     for dy in range(3) for dx in range(3)])  # 9 x N x C x R x Q
+    x = torch.stack(
+        [
+            a[:, :, dy : dy + 2 * m_rows - 1 : 2, dx : dx + 2 * m_cols - 1 : 2]
+            for dy in range(3)
+            for dx in range(3)
+        ]
+    )  # 9 x N x C x R x Q
     x = x.permute(0, 2, 1, 3, 4).reshape(9, c, -1)
     taps = torch.bmm(w5.permute(2, 3, 0, 1).reshape(9, c, c), x)  # 9 x C_out x (N R Q)
     # the 9 border cases (row case x column case) sum the taps their windows keep
@@ -255,8 +278,9 @@ def dense_forward(net: FocalNet, luma: torch.Tensor, stride: int = 8) -> tuple[t
 
 
 @torch.no_grad()
-def patchwise_forward(net: FocalNet, luma: np.ndarray, stride: int = 8,
-                      batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def patchwise_forward(
+    net: FocalNet, luma: np.ndarray, stride: int = 8, batch_size: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
     """Reference: cut every patch of one ``H x W`` frame and run the CNN on each.
 
     Returns ``(descriptors P_U x P_V x 64, logits P_U x P_V x K)`` as float32 arrays.
@@ -267,7 +291,7 @@ def patchwise_forward(net: FocalNet, luma: np.ndarray, stride: int = 8,
     dev, dtype = next(net.parameters()).device, next(net.parameters()).dtype
     descs, logits = [], []
     for i in range(0, len(flat), batch_size):
-        x = torch.from_numpy(np.array(flat[i:i + batch_size])).to(dev, dtype)[:, None]
+        x = torch.from_numpy(np.array(flat[i : i + batch_size])).to(dev, dtype)[:, None]
         d = net.descriptor(x)
         descs.append(d.cpu())
         logits.append(net.fc2(d).cpu())
@@ -388,16 +412,19 @@ class FeatureMap:
         s = self.stride
         centres_y = np.arange(z.shape[0]) * s + PATCH / 2
         centres_x = np.arange(z.shape[1]) * s + PATCH / 2
-        fig = go.Figure(go.Heatmap(z=z, x=centres_x, y=centres_y, colorscale="Viridis",
-                                   colorbar=dict(title=title)))
+        fig = go.Figure(
+            go.Heatmap(z=z, x=centres_x, y=centres_y, colorscale="Viridis", colorbar=dict(title=title))
+        )
         fig.update_yaxes(autorange="reversed", title="patch centre y (px)")
         fig.update_xaxes(title="patch centre x (px)", scaleanchor="y")
         fig.update_layout(title=f"{title}, frame {int(self.frame_index[frame])} (stride {s} px)")
         return fig
 
     def __repr__(self) -> str:
-        return (f"FeatureMap(frames={len(self.frame_index)}, grid={self.probs.shape[1:3]}, "
-                f"classes={self.classes}, stride={self.stride})")
+        return (
+            f"FeatureMap(frames={len(self.frame_index)}, grid={self.probs.shape[1:3]}, "
+            f"classes={self.classes}, stride={self.stride})"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,8 +437,10 @@ def _frames_source(frames_or_path, start: int, count: int | None, step: int):
         p = as_path(frames_or_path)
         info = probe(p)
         if info.height < PATCH or info.width < PATCH:
-            raise ValueError(f"{p.name} is {info.height}x{info.width} pixels, smaller than one "
-                             f"{PATCH}x{PATCH} patch: FOCAL cannot analyse it")
+            raise ValueError(
+                f"{p.name} is {info.height}x{info.width} pixels, smaller than one "
+                f"{PATCH}x{PATCH} patch: FOCAL cannot analyse it"
+            )
         n = max(0, info.n_frames - start) if info.n_frames else None
         total = None if n is None else len(range(0, n, step))
         if count is not None:
@@ -436,13 +465,23 @@ def _resolve_model(model) -> FocalNet:
 
         return load_model(model)
     if not isinstance(model, torch.nn.Module):
-        raise ValueError("model must be a FocalNet or a name ('codec', 'quality'), "
-                         f"got {type(model).__name__}")
+        raise ValueError(
+            f"model must be a FocalNet or a name ('codec', 'quality'), got {type(model).__name__}"
+        )
     return model
 
 
-def features(frames_or_path, model, stride: int = 8, *, start: int = 0, count: int | None = None,
-             step: int = 1, device: str | None = None, progress: bool = False) -> FeatureMap:
+def features(
+    frames_or_path,
+    model,
+    stride: int = 8,
+    *,
+    start: int = 0,
+    count: int | None = None,
+    step: int = 1,
+    device: str | None = None,
+    progress: bool = False,
+) -> FeatureMap:
     """Dense FOCAL descriptors and class probabilities of every patch of every frame.
 
     Parameters
@@ -504,13 +543,27 @@ def features(frames_or_path, model, stride: int = 8, *, start: int = 0, count: i
         raise ValueError("no frames to analyse (check start/count/step against the video length)")
     d = torch.stack(descs)
     z = torch.stack(logits)
-    params = {"stride": stride, "start": start, "count": count, "step": step, "device": str(dev),
-              "model_classes": list(getattr(net, "classes", ())), "path": path,
-              "weights": getattr(net, "weights_name", None), "method": "dense (fully convolutional)"}
-    return FeatureMap(descriptors=d.numpy(), probs=torch.softmax(z, dim=-1).numpy(),
-                      classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
-                      frame_index=np.asarray(index, dtype=int), frame_shape=tuple(shape),
-                      stride=stride, sha256=sha, params=params)
+    params = {
+        "stride": stride,
+        "start": start,
+        "count": count,
+        "step": step,
+        "device": str(dev),
+        "model_classes": list(getattr(net, "classes", ())),
+        "path": path,
+        "weights": getattr(net, "weights_name", None),
+        "method": "dense (fully convolutional)",
+    }
+    return FeatureMap(
+        descriptors=d.numpy(),
+        probs=torch.softmax(z, dim=-1).numpy(),
+        classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
+        frame_index=np.asarray(index, dtype=int),
+        frame_shape=tuple(shape),
+        stride=stride,
+        sha256=sha,
+        params=params,
+    )
 
 
 def features_patchwise(frames, model, stride: int = 8, batch_size: int = 512) -> FeatureMap:
@@ -532,8 +585,13 @@ def features_patchwise(frames, model, stride: int = 8, batch_size: int = 512) ->
         net.train(was_training)
     d = np.stack([o[0] for o in out])
     z = torch.from_numpy(np.stack([o[1] for o in out]))
-    return FeatureMap(descriptors=d, probs=torch.softmax(z, dim=-1).numpy(),
-                      classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
-                      frame_index=np.arange(len(a)), frame_shape=tuple(a.shape[1:]), stride=stride,
-                      sha256=hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(),
-                      params={"stride": stride, "method": "patchwise"})
+    return FeatureMap(
+        descriptors=d,
+        probs=torch.softmax(z, dim=-1).numpy(),
+        classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
+        frame_index=np.arange(len(a)),
+        frame_shape=tuple(a.shape[1:]),
+        stride=stride,
+        sha256=hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(),
+        params={"stride": stride, "method": "patchwise"},
+    )

@@ -36,8 +36,18 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["FocalNet", "PATCH", "GRID", "CODEC_CLASSES", "QUALITY_CLASSES", "QUALITY_DELTAS",
-           "LAYERS", "count_parameters", "highpass_init_", "dct_ac_basis"]
+__all__ = [
+    "FocalNet",
+    "PATCH",
+    "GRID",
+    "CODEC_CLASSES",
+    "QUALITY_CLASSES",
+    "QUALITY_DELTAS",
+    "LAYERS",
+    "count_parameters",
+    "highpass_init_",
+    "dct_ac_basis",
+]
 
 PATCH = 64  #: patch side in pixels
 GRID = 8  #: coding block side in pixels (patch offsets must be multiples of it)
@@ -46,8 +56,7 @@ QUALITY_DELTAS = (5, 10, 20, 40)  #: quantisation steps (high, medium-high, medi
 QUALITY_CLASSES = tuple(f"delta{d}" for d in QUALITY_DELTAS)
 
 #: (name, kernel, stride, padding) of the five conv layers (Table 1)
-LAYERS = (("conv1", 4, 1, 0), ("conv2", 3, 2, 0), ("conv3", 4, 1, 0), ("conv4", 3, 2, 0),
-          ("conv5", 3, 2, 1))
+LAYERS = (("conv1", 4, 1, 0), ("conv2", 3, 2, 0), ("conv3", 4, 1, 0), ("conv4", 3, 2, 0), ("conv5", 3, 2, 1))
 
 
 class FocalNet(nn.Module):

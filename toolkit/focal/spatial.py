@@ -213,13 +213,13 @@ def patch_map_to_pixels(
     # overlap-add in block units: r*r shifted, strided additions instead of a loop over patches
     for a in range(r):
         for b in range(r):
-            acc[a:a + (pu - 1) * k + 1:k, b:b + (pv - 1) * k + 1:k] += pm
-            cnt[a:a + (pu - 1) * k + 1:k, b:b + (pv - 1) * k + 1:k] += 1
+            acc[a : a + (pu - 1) * k + 1 : k, b : b + (pv - 1) * k + 1 : k] += pm
+            cnt[a : a + (pu - 1) * k + 1 : k, b : b + (pv - 1) * k + 1 : k] += 1
     blocks = acc / np.maximum(cnt, 1)
     pix = np.repeat(np.repeat(blocks, cell, axis=0), cell, axis=1)
     pix = np.pad(pix, ((0, max(0, rh - pix.shape[0])), (0, max(0, rw - pix.shape[1]))), mode="edge")[:rh, :rw]
     out = np.full((h, w), float(fill))
-    out[top:top + rh, left:left + rw] = pix
+    out[top : top + rh, left : left + rw] = pix
     return out
 
 
@@ -263,8 +263,10 @@ class SpatialResult:
 
     def __repr__(self) -> str:
         top = self.feature_names[int(np.argmax(self.ver))] if len(self.ver) else None
-        return (f"SpatialResult(frames={list(self.frame_index)}, patches={self.patch_map.shape}, "
-                f"heatmap={self.heatmap.shape}, top VER feature={top!r})")
+        return (
+            f"SpatialResult(frames={list(self.frame_index)}, patches={self.patch_map.shape}, "
+            f"heatmap={self.heatmap.shape}, top VER feature={top!r})"
+        )
 
     @property
     def ver_rank(self) -> np.ndarray:
@@ -319,15 +321,17 @@ class SpatialResult:
         total = self.ver.sum()
         rank = np.empty(len(self.ver), int)
         rank[self.ver_rank] = np.arange(1, len(self.ver) + 1)
-        return pd.DataFrame({
-            "feature": list(self.feature_names),
-            "ver": self.ver,
-            "weight": self.ver / total if total > 0 else np.zeros_like(self.ver),
-            "rank": rank,
-            "mean_feature": self.feature_tensor.mean(axis=(0, 1)),
-            "mean_activation": self.activations.mean(axis=(0, 1)),
-            "var_activation": self.activations.var(axis=(0, 1)),
-        }).set_index("feature")
+        return pd.DataFrame(
+            {
+                "feature": list(self.feature_names),
+                "ver": self.ver,
+                "weight": self.ver / total if total > 0 else np.zeros_like(self.ver),
+                "rank": rank,
+                "mean_feature": self.feature_tensor.mean(axis=(0, 1)),
+                "mean_activation": self.activations.mean(axis=(0, 1)),
+                "var_activation": self.activations.var(axis=(0, 1)),
+            }
+        ).set_index("feature")
 
     def plot(self, max_features: int | None = None):
         """Plotly figure: the frame, the fused heat map, then the activation maps ranked by VER."""
@@ -338,22 +342,35 @@ class SpatialResult:
         n = 2 + len(order)
         cols = 5 if n > 4 else n
         rows = int(np.ceil(n / cols))
-        titles = ["frame " + str(self.frame_index[0]) + (f" (+{len(self.frame_index) - 1} averaged)"
-                                                          if len(self.frame_index) > 1 else ""),
-                  "fused map H̄"] + [f"{self.feature_names[k]} · VER {self.ver[k]:.2g}" for k in order]
-        fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
-                            vertical_spacing=0.08)
+        titles = [
+            "frame "
+            + str(self.frame_index[0])
+            + (f" (+{len(self.frame_index) - 1} averaged)" if len(self.frame_index) > 1 else ""),
+            "fused map H̄",
+        ] + [f"{self.feature_names[k]} · VER {self.ver[k]:.2g}" for k in order]
+        fig = make_subplots(
+            rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.08
+        )
         fig.add_trace(go.Heatmap(z=self.frames[0], colorscale="gray", showscale=False), row=1, col=1)
-        fig.add_trace(go.Heatmap(z=self.heatmap, colorscale="Inferno", showscale=True,
-                                 colorbar=dict(len=0.4, y=0.8, title="H̄")), row=1, col=2)
+        fig.add_trace(
+            go.Heatmap(
+                z=self.heatmap, colorscale="Inferno", showscale=True, colorbar=dict(len=0.4, y=0.8, title="H̄")
+            ),
+            row=1,
+            col=2,
+        )
         for j, k in enumerate(order):
             r, c = divmod(j + 2, cols)
-            fig.add_trace(go.Heatmap(z=self.activations[..., k], colorscale="Viridis", showscale=False),
-                          row=r + 1, col=c + 1)
+            fig.add_trace(
+                go.Heatmap(z=self.activations[..., k], colorscale="Viridis", showscale=False),
+                row=r + 1,
+                col=c + 1,
+            )
         fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor=None)
         fig.update_xaxes(showticklabels=False)
-        fig.update_layout(height=260 * rows, width=220 * cols + 80, margin=dict(t=40, l=10, r=10, b=10),
-                          font=dict(size=10))
+        fig.update_layout(
+            height=260 * rows, width=220 * cols + 80, margin=dict(t=40, l=10, r=10, b=10), font=dict(size=10)
+        )
         return fig
 
 

@@ -88,8 +88,9 @@ def _check_roi(roi, shape: tuple[int, int]) -> tuple[int, int, int, int]:
         raise ValueError("roi must be (top, left, height, width) in pixels")
     top, left, rh, rw = (int(v) for v in roi)
     if top % 8 or left % 8:
-        raise ValueError("roi top/left must be multiples of 8 pixels (the coding block grid), "
-                         f"got {top}, {left}")
+        raise ValueError(
+            f"roi top/left must be multiples of 8 pixels (the coding block grid), got {top}, {left}"
+        )
     if top < 0 or left < 0 or top + rh > h or left + rw > w:
         raise ValueError(f"roi {tuple(roi)} does not fit in a {h}x{w} frame")
     if rh < PATCH or rw < PATCH:
@@ -99,8 +100,10 @@ def _check_roi(roi, shape: tuple[int, int]) -> tuple[int, int, int, int]:
 
 def _check_frame_size(shape: tuple[int, int]) -> None:
     if shape[0] < PATCH or shape[1] < PATCH:
-        raise ValueError(f"frames are {shape[0]}x{shape[1]} pixels, smaller than one "
-                         f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them")
+        raise ValueError(
+            f"frames are {shape[0]}x{shape[1]} pixels, smaller than one "
+            f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them"
+        )
 
 
 def _check_stride(stride: int) -> int:
@@ -120,8 +123,14 @@ def _as_luma_array(frames) -> np.ndarray:
 class _Source:
     """A video path or an array of frames, read as luma planes with a known index."""
 
-    def __init__(self, video, start: int = 0, count: int | None = None, step: int = 1,
-                 indices: Sequence[int] | None = None):
+    def __init__(
+        self,
+        video,
+        start: int = 0,
+        count: int | None = None,
+        step: int = 1,
+        indices: Sequence[int] | None = None,
+    ):
         if start < 0 or step < 1 or (count is not None and count < 0):
             raise ValueError("start must be >= 0, step >= 1 and count >= 0 (or None)")
         self.path: str | None = None
@@ -191,8 +200,9 @@ def _dense_probs(chunk: np.ndarray, nets: Mapping, stride: int) -> np.ndarray:
             p = net(chunk, stride)
         p = np.asarray(p, dtype=np.float32)
         if p.ndim != 4 or p.shape[:3] != (len(chunk), *grid):
-            raise ValueError(f"extractor {name!r} returned shape {p.shape}, expected "
-                             f"{(len(chunk), *grid)} x K")
+            raise ValueError(
+                f"extractor {name!r} returned shape {p.shape}, expected {(len(chunk), *grid)} x K"
+            )
         out.append(p)
     return np.concatenate(out, axis=-1)
 
@@ -239,8 +249,9 @@ def _num_classes(net) -> int:
     return int(k)
 
 
-def _iter_probs(source: _Source, nets: Mapping, stride: int, roi, batch: int, progress: bool,
-                desc: str) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+def _iter_probs(
+    source: _Source, nets: Mapping, stride: int, roi, batch: int, progress: bool, desc: str
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
     """Yield ``(indices, full luma frames, probs of the roi)`` for ``batch`` frames at a time."""
     from tqdm.auto import tqdm
 
@@ -251,7 +262,11 @@ def _iter_probs(source: _Source, nets: Mapping, stride: int, roi, batch: int, pr
 
     def flush():
         a = np.stack(chunk)
-        return idx, a, _dense_probs(np.ascontiguousarray(a[:, top:top + rh, left:left + rw]), nets, stride)
+        return (
+            idx,
+            a,
+            _dense_probs(np.ascontiguousarray(a[:, top : top + rh, left : left + rw]), nets, stride),
+        )
 
     try:
         for i, y in source:
@@ -320,7 +335,10 @@ def _background(values: np.ndarray) -> float:
 
 
 def suppress_iframes(
-    distance: np.ndarray, descriptors: np.ndarray, i_frames: Iterable[int], window: int = 15,
+    distance: np.ndarray,
+    descriptors: np.ndarray,
+    i_frames: Iterable[int],
+    window: int = 15,
     mode: str = "bridge",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Remove the GOP-periodic peaks that the current encoding's I-frames cause.
@@ -461,9 +479,11 @@ class TemporalResult:
     params: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return (f"TemporalResult(frames={len(self.frame_index)}, cuts={self.cuts}, "
-                f"threshold={self.threshold:g}, i_frames={len(self.i_frames)}, "
-                f"features={self.params.get('features')})")
+        return (
+            f"TemporalResult(frames={len(self.frame_index)}, cuts={self.cuts}, "
+            f"threshold={self.threshold:g}, i_frames={len(self.i_frames)}, "
+            f"features={self.params.get('features')})"
+        )
 
     @property
     def pairs(self) -> np.ndarray:
@@ -493,48 +513,95 @@ class TemporalResult:
         """One row per pair of consecutive analysed frames (pandas DataFrame)."""
         import pandas as pd
 
-        return pd.DataFrame({
-            "frame": self.pairs,
-            "next_frame": self.frame_index[1:],
-            "raw_distance": self.raw_distance,
-            "distance": self.distance,
-            "score": self.score,
-            "i_frame_adjacent": self.suppressed,
-            "cut": np.isin(self.pairs, self.cuts),
-        })
+        return pd.DataFrame(
+            {
+                "frame": self.pairs,
+                "next_frame": self.frame_index[1:],
+                "raw_distance": self.raw_distance,
+                "distance": self.distance,
+                "score": self.score,
+                "i_frame_adjacent": self.suppressed,
+                "cut": np.isin(self.pairs, self.cuts),
+            }
+        )
 
     def plot(self, show_raw: bool = True):
         """Plotly figure: Δf (log scale) with detected cuts, threshold and I-frames; descriptors below."""
         from plotly.subplots import make_subplots
 
-        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38],
-                            vertical_spacing=0.06,
-                            subplot_titles=("distance Δf(n) = ||f(n) − f(n+1)||²", "frame descriptors f(n)"))
+        fig = make_subplots(
+            rows=2,
+            cols=1,
+            shared_xaxes=True,
+            row_heights=[0.62, 0.38],
+            vertical_spacing=0.06,
+            subplot_titles=("distance Δf(n) = ||f(n) − f(n+1)||²", "frame descriptors f(n)"),
+        )
         x = self.pairs + 0.5
         floor = max(self.background * 1e-3, 1e-12)
         if show_raw and self.suppressed.any():
-            fig.add_scatter(x=x, y=np.maximum(self.raw_distance, floor), mode="lines",
-                            name="Δf before I-frame suppression", line=dict(color="lightgrey"), row=1, col=1)
-        fig.add_scatter(x=x, y=np.maximum(self.distance, floor), mode="lines+markers", marker=dict(size=3),
-                        name="Δf (I-frames suppressed)" if self.params.get("suppress_iframes") else "Δf",
-                        line=dict(color="#1f77b4"), row=1, col=1)
+            fig.add_scatter(
+                x=x,
+                y=np.maximum(self.raw_distance, floor),
+                mode="lines",
+                name="Δf before I-frame suppression",
+                line=dict(color="lightgrey"),
+                row=1,
+                col=1,
+            )
+        fig.add_scatter(
+            x=x,
+            y=np.maximum(self.distance, floor),
+            mode="lines+markers",
+            marker=dict(size=3),
+            name="Δf (I-frames suppressed)" if self.params.get("suppress_iframes") else "Δf",
+            line=dict(color="#1f77b4"),
+            row=1,
+            col=1,
+        )
         thr = self.threshold * self.background
-        fig.add_scatter(x=[x[0], x[-1]], y=[thr, thr], mode="lines",
-                        name=f"threshold ({self.threshold:g} x median)",
-                        line=dict(color="#d62728", dash="dash"), row=1, col=1)
+        fig.add_scatter(
+            x=[x[0], x[-1]],
+            y=[thr, thr],
+            mode="lines",
+            name=f"threshold ({self.threshold:g} x median)",
+            line=dict(color="#d62728", dash="dash"),
+            row=1,
+            col=1,
+        )
         if self.cuts:
             sel = np.isin(self.pairs, self.cuts)
-            fig.add_scatter(x=x[sel], y=np.maximum(self.distance[sel], floor), mode="markers",
-                            name="detected cut", marker=dict(symbol="x", size=12, color="#d62728"),
-                            row=1, col=1)
+            fig.add_scatter(
+                x=x[sel],
+                y=np.maximum(self.distance[sel], floor),
+                mode="markers",
+                name="detected cut",
+                marker=dict(symbol="x", size=12, color="#d62728"),
+                row=1,
+                col=1,
+            )
         for k, i in enumerate(self.i_frames):
             fig.add_vline(x=i, line=dict(color="#2ca02c", width=1, dash="dot"), row=1, col=1)
             if k == 0:
-                fig.add_scatter(x=[None], y=[None], mode="lines", name="I-frame",
-                                line=dict(color="#2ca02c", dash="dot"), row=1, col=1)
+                fig.add_scatter(
+                    x=[None],
+                    y=[None],
+                    mode="lines",
+                    name="I-frame",
+                    line=dict(color="#2ca02c", dash="dot"),
+                    row=1,
+                    col=1,
+                )
         for k, name in enumerate(self.feature_names):
-            fig.add_scatter(x=self.frame_index, y=self.descriptors[:, k], mode="lines", name=name,
-                            legendgroup="descriptors", row=2, col=1)
+            fig.add_scatter(
+                x=self.frame_index,
+                y=self.descriptors[:, k],
+                mode="lines",
+                name=name,
+                legendgroup="descriptors",
+                row=2,
+                col=1,
+            )
         fig.update_yaxes(type="log", title_text="Δf", row=1, col=1)
         fig.update_yaxes(title_text="mean softmax", range=[0, 1], row=2, col=1)
         fig.update_xaxes(title_text="frame", row=2, col=1)
@@ -616,9 +683,11 @@ def detect(
     _check_frame_size(source.shape)
     box = _check_roi(roi, source.shape)
     if len(source.indices) < 2:
-        raise ValueError("temporal analysis needs at least 2 frames, the selection has "
-                         f"{len(source.indices)} "
-                         f"(video of {source.n_total} frames)")
+        raise ValueError(
+            "temporal analysis needs at least 2 frames, the selection has "
+            f"{len(source.indices)} "
+            f"(video of {source.n_total} frames)"
+        )
     nets = _models(names, models, device)
     idx_all: list[int] = []
     desc: list[np.ndarray] = []

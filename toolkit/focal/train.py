@@ -50,15 +50,25 @@ import torch.nn.functional as F
 from toolkit.focal.data import DATA_VERSION, Split, build_dataset, load_split
 from toolkit.focal.model import GRID, PATCH, FocalNet, count_parameters, highpass_init_
 
-__all__ = ["RECIPES", "TrainResult", "train", "evaluate", "source_bootstrap_ci", "crop_logits", "model_card",
-           "register_weights", "main"]
+__all__ = [
+    "RECIPES",
+    "TrainResult",
+    "train",
+    "evaluate",
+    "source_bootstrap_ci",
+    "crop_logits",
+    "model_card",
+    "register_weights",
+    "main",
+]
 
 RECIPES = {
     "codec": dict(optimizer="adam", lr=1e-3, lr_step=0, batch_size=256, epochs=20, crops_per_epoch=2500),
     "quality": dict(optimizer="sgdm", lr=5e-3, lr_step=5, batch_size=256, epochs=20, crops_per_epoch=2500),
 }
-DEFAULT_DATA_DIR = (Path(os.environ.get("TOOLKIT_CACHE", Path.home() / ".cache" / "forensics-toolkit"))
-                    / "focal_data")
+DEFAULT_DATA_DIR = (
+    Path(os.environ.get("TOOLKIT_CACHE", Path.home() / ".cache" / "forensics-toolkit")) / "focal_data"
+)
 
 
 def crop_logits(net: FocalNet, crops: torch.Tensor) -> torch.Tensor:
@@ -112,10 +122,13 @@ class CropSampler:
             u0 = int(np.clip(u - rng.integers(0, n), 0, pu - n))
             v0 = int(np.clip(v - rng.integers(0, n), 0, pv - n))
             y0, x0 = u0 * GRID, v0 * GRID
-            crops[k, 0] = self.split.frames[f, y0:y0 + self.crop, x0:x0 + self.crop]
-            masks[k] = self.split.valid[f, u0:u0 + n, v0:v0 + n]
-        return (torch.from_numpy(crops), torch.from_numpy(self.split.labels[pick[:, 0]]),
-                torch.from_numpy(masks))
+            crops[k, 0] = self.split.frames[f, y0 : y0 + self.crop, x0 : x0 + self.crop]
+            masks[k] = self.split.valid[f, u0 : u0 + n, v0 : v0 + n]
+        return (
+            torch.from_numpy(crops),
+            torch.from_numpy(self.split.labels[pick[:, 0]]),
+            torch.from_numpy(masks),
+        )
 
 
 @torch.no_grad()
@@ -146,14 +159,17 @@ def _predict(net: FocalNet, split: Split, pos: np.ndarray, batch: int = 256) -> 
     net.eval()
     out = []
     for i in range(0, len(pos), batch):
-        p = pos[i:i + batch]
-        x = np.stack([split.frames[f, u * GRID:u * GRID + PATCH, v * GRID:v * GRID + PATCH] for f, u, v in p])
+        p = pos[i : i + batch]
+        x = np.stack(
+            [split.frames[f, u * GRID : u * GRID + PATCH, v * GRID : v * GRID + PATCH] for f, u, v in p]
+        )
         out.append(torch.softmax(net(torch.from_numpy(x).float()[:, None].to(dev)), -1).cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, net.num_classes), np.float32)
 
 
-def source_bootstrap_ci(correct: np.ndarray, source: np.ndarray, level: float = 0.95,
-                        n_resamples: int = 2000, seed: int = 0) -> list[float] | None:
+def source_bootstrap_ci(
+    correct: np.ndarray, source: np.ndarray, level: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> list[float] | None:
     """Percentile bootstrap interval of an accuracy when whole *sources* are resampled.
 
     Frames of one source are strongly correlated (same content, same encodes), so the
@@ -169,21 +185,30 @@ def source_bootstrap_ci(correct: np.ndarray, source: np.ndarray, level: float = 
 
     correct, source = np.asarray(correct, bool), np.asarray(source)
     if correct.shape != source.shape:
-        raise ValueError(f"correct and source must have the same shape, got {correct.shape} and "
-                         f"{source.shape}")
+        raise ValueError(
+            f"correct and source must have the same shape, got {correct.shape} and {source.shape}"
+        )
     names = sorted(set(source.tolist()))
     if len(names) < 2:
         return None
     hits = np.array([correct[source == n].sum() for n in names], float)
     count = np.array([(source == n).sum() for n in names], float)
-    res = bootstrap((hits, count), lambda h, c, axis=-1: h.sum(axis) / c.sum(axis), paired=True,
-                    vectorized=True, n_resamples=n_resamples, confidence_level=level,
-                    method="percentile", random_state=np.random.default_rng(seed))
+    res = bootstrap(
+        (hits, count),
+        lambda h, c, axis=-1: h.sum(axis) / c.sum(axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        confidence_level=level,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
 
 
-def evaluate(net: FocalNet, split: Split, max_patches: int | None = None, seed: int = 0,
-             per_frame: bool = False) -> dict:
+def evaluate(
+    net: FocalNet, split: Split, max_patches: int | None = None, seed: int = 0, per_frame: bool = False
+) -> dict:
     """Patch- and frame-level accuracy of ``net`` on a split (non-overlapping valid patches).
 
     Frame level: the argmax of the mean patch probabilities ('mean') and the most
@@ -247,8 +272,15 @@ class TrainResult:
     data: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"task": self.task, "history": self.history, "best_epoch": self.best_epoch,
-                "test": self.test, "params": self.params, "seconds": self.seconds, "data": self.data}
+        return {
+            "task": self.task,
+            "history": self.history,
+            "best_epoch": self.best_epoch,
+            "test": self.test,
+            "params": self.params,
+            "seconds": self.seconds,
+            "data": self.data,
+        }
 
     def table(self):
         import pandas as pd
@@ -263,20 +295,37 @@ class TrainResult:
         fig = go.Figure()
         for col in ("train_loss", "val_loss", "val_accuracy"):
             fig.add_scatter(x=df["epoch"], y=df[col], name=col, mode="lines+markers")
-        fig.update_layout(title=f"FOCAL {self.task} training (best epoch {self.best_epoch})",
-                          xaxis_title="epoch")
+        fig.update_layout(
+            title=f"FOCAL {self.task} training (best epoch {self.best_epoch})", xaxis_title="epoch"
+        )
         return fig
 
 
-def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int | None = None,
-          crops_per_epoch: int | None = None, crop: int = 96, batch_size: int | None = None,
-          lr: float | None = None, frames_per_video: int = 6, train_segments: int = 1,
-          train_frames_per_video: int | None = None, val_patches: int = 2000,
-          test_patches: int | None = None, seed: int = 0, device: str = "auto",
-          threads: int | None = 2, sources: dict | None = None, max_minutes: float | None = None,
-          splits: dict[str, Split] | None = None, init: str = "highpass",
-          init_from: str | os.PathLike | None = None, precision: str = "fp32",
-          progress: bool = True) -> TrainResult:
+def train(
+    task: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    epochs: int | None = None,
+    crops_per_epoch: int | None = None,
+    crop: int = 96,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    frames_per_video: int = 6,
+    train_segments: int = 1,
+    train_frames_per_video: int | None = None,
+    val_patches: int = 2000,
+    test_patches: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    threads: int | None = 2,
+    sources: dict | None = None,
+    max_minutes: float | None = None,
+    splits: dict[str, Split] | None = None,
+    init: str = "highpass",
+    init_from: str | os.PathLike | None = None,
+    precision: str = "fp32",
+    progress: bool = True,
+) -> TrainResult:
     """Train the ``task`` ('codec' or 'quality') network with the seed's recipe.
 
     Parameters
@@ -329,8 +378,12 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     if task not in RECIPES:
         raise ValueError(f"task must be 'codec' or 'quality', got {task!r}")
     r = dict(RECIPES[task])
-    for k, v in (("epochs", epochs), ("crops_per_epoch", crops_per_epoch), ("batch_size", batch_size),
-                 ("lr", lr)):
+    for k, v in (
+        ("epochs", epochs),
+        ("crops_per_epoch", crops_per_epoch),
+        ("batch_size", batch_size),
+        ("lr", lr),
+    ):
         if v is not None:
             r[k] = v
     if init not in ("highpass", "default"):
@@ -345,9 +398,16 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     built = splits is None
     if splits is None:
-        files = build_dataset(task, data_dir, frames_per_video=frames_per_video, seed=seed,
-                              sources=sources, train_segments=train_segments,
-                              train_frames_per_video=train_frames_per_video, progress=progress)
+        files = build_dataset(
+            task,
+            data_dir,
+            frames_per_video=frames_per_video,
+            seed=seed,
+            sources=sources,
+            train_segments=train_segments,
+            train_frames_per_video=train_frames_per_video,
+            progress=progress,
+        )
         splits = {k: load_split(f) for k, f in files.items()}
     elif set(splits) != {"train", "val", "test"}:
         raise ValueError(f"splits must have 'train', 'val' and 'test', got {sorted(splits)}")
@@ -372,7 +432,7 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         opt = torch.optim.SGD(net.parameters(), lr=r["lr"], momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, r["lr_step"], 0.5) if r["lr_step"] else None
     sampler = CropSampler(splits["train"], crop)
-    crops_per_batch = max(1, round(r["batch_size"] / sampler.n ** 2))
+    crops_per_batch = max(1, round(r["batch_size"] / sampler.n**2))
     steps = max(1, r["crops_per_epoch"] // crops_per_batch)
     history, best, best_state, best_epoch = [], np.inf, None, 0
     # batch-norm running statistics start at mean 0 / var 1, far from this network's activations
@@ -409,12 +469,22 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
         if sched is not None:
             sched.step()
         val = evaluate(net, splits["val"], max_patches=val_patches, seed=seed)
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val["loss"],
-                        "val_accuracy": val["patch_accuracy"], "lr": opt.param_groups[0]["lr"],
-                        "seconds": time.time() - t0})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": float(np.mean(losses)),
+                "val_loss": val["loss"],
+                "val_accuracy": val["patch_accuracy"],
+                "lr": opt.param_groups[0]["lr"],
+                "seconds": time.time() - t0,
+            }
+        )
         # one line per epoch, also in the logs of --no-progress runs
-        print(f"epoch {epoch}: train loss {history[-1]['train_loss']:.4f}, val loss {val['loss']:.4f}, "
-              f"val acc {val['patch_accuracy']:.3f}", flush=True)
+        print(
+            f"epoch {epoch}: train loss {history[-1]['train_loss']:.4f}, val loss {val['loss']:.4f}, "
+            f"val acc {val['patch_accuracy']:.3f}",
+            flush=True,
+        )
         if val["loss"] < best:
             best, best_epoch = val["loss"], epoch
             best_state = copy.deepcopy(net.state_dict())
@@ -422,21 +492,51 @@ def train(task: str, data_dir: str | os.PathLike | None = None, *, epochs: int |
     net = net.to(memory_format=torch.contiguous_format)
     net.eval()
     test = evaluate(net, splits["test"], max_patches=test_patches, seed=seed)
-    data = {k: {"sources": s.sources, "frames": int(len(s.frames)), "videos": len(s.videos),
-                "patches_stride64": s.n_patches()} for k, s in splits.items()}
+    data = {
+        k: {
+            "sources": s.sources,
+            "frames": int(len(s.frames)),
+            "videos": len(s.videos),
+            "patches_stride64": s.n_patches(),
+        }
+        for k, s in splits.items()
+    }
     version = DATA_VERSION[task] if sources is None and built else None  # None: caller's own data
-    params = {"task": task, **r, "data_version": version, "crop": crop, "patches_per_crop": sampler.n ** 2,
-              "crops_per_batch": crops_per_batch, "steps_per_epoch": steps,
-              "frames_per_video": frames_per_video, "train_segments": train_segments,
-              "train_frames_per_video": train_frames_per_video or frames_per_video,
-              "val_patches": val_patches,
-              "test_patches": test_patches, "seed": seed,
-              "init": "checkpoint" if stage1 else init, "init_from": stage1, "device": str(dev),
-              "threads": threads, "precision": precision,
-              "parameters": count_parameters(net), "data_seconds": t_data,
-              "max_minutes": max_minutes, "epochs_run": len(history), "stopped_early": stopped_early}
-    return TrainResult(net=net, task=task, history=history, best_epoch=best_epoch, test=test,
-                       params=params, seconds=time.time() - t0, data=data)
+    params = {
+        "task": task,
+        **r,
+        "data_version": version,
+        "crop": crop,
+        "patches_per_crop": sampler.n**2,
+        "crops_per_batch": crops_per_batch,
+        "steps_per_epoch": steps,
+        "frames_per_video": frames_per_video,
+        "train_segments": train_segments,
+        "train_frames_per_video": train_frames_per_video or frames_per_video,
+        "val_patches": val_patches,
+        "test_patches": test_patches,
+        "seed": seed,
+        "init": "checkpoint" if stage1 else init,
+        "init_from": stage1,
+        "device": str(dev),
+        "threads": threads,
+        "precision": precision,
+        "parameters": count_parameters(net),
+        "data_seconds": t_data,
+        "max_minutes": max_minutes,
+        "epochs_run": len(history),
+        "stopped_early": stopped_early,
+    }
+    return TrainResult(
+        net=net,
+        task=task,
+        history=history,
+        best_epoch=best_epoch,
+        test=test,
+        params=params,
+        seconds=time.time() - t0,
+        data=data,
+    )
 
 
 def _load_stage1(net: FocalNet, file) -> dict:
@@ -455,12 +555,36 @@ def _load_stage1(net: FocalNet, file) -> dict:
     side = file.with_suffix(".json")  # the stage-1 results the CLI writes next to its weights
     run = json.loads(side.read_text()) if side.is_file() else src.meta
     p = run.get("params", {})
-    info.update({k: p.get(k) for k in ("optimizer", "lr", "lr_step", "epochs_run", "steps_per_epoch", "seed",
-                                       "threads", "init", "data_version", "train_segments", "crop",
-                                       "precision")})
-    info.update({"best_epoch": run.get("best_epoch"), "seconds": run.get("seconds"),
-                 "test": {k: v for k, v in run.get("test", {}).items() if k.endswith("accuracy_mean")
-                          or k == "patch_accuracy"}})
+    info.update(
+        {
+            k: p.get(k)
+            for k in (
+                "optimizer",
+                "lr",
+                "lr_step",
+                "epochs_run",
+                "steps_per_epoch",
+                "seed",
+                "threads",
+                "init",
+                "data_version",
+                "train_segments",
+                "crop",
+                "precision",
+            )
+        }
+    )
+    info.update(
+        {
+            "best_epoch": run.get("best_epoch"),
+            "seconds": run.get("seconds"),
+            "test": {
+                k: v
+                for k, v in run.get("test", {}).items()
+                if k.endswith("accuracy_mean") or k == "patch_accuracy"
+            },
+        }
+    )
     return info
 
 
@@ -468,42 +592,52 @@ def model_card(res: TrainResult | dict, command: str) -> str:
     """Model-card text of a training run (data, recipe, measured accuracy)."""
     r = res.to_dict() if isinstance(res, TrainResult) else res
     t, p, d, task = r["test"], r["params"], r["data"], r["task"]
-    what = ("codec classifier: MPEG-2 / MPEG-4 / H.264 / H.265" if task == "codec"
-            else "quality classifier: quantisation step Δ = 5 / 10 / 20 / 40 (MPEG-2, MPEG-4, H.264; "
-                 "MPEG's smallest step is 8, so its 'Δ=5' class is qscale 1)")
-    return "\n".join([
-        f"FOCAL {what} (seed 000 CNN, {p['parameters']:,} parameters, 64x64 luma patches on the 8x8 grid).",
-        f"Data (toolkit.focal.data{_version_text(p)}, frames 240x320, GOP 30, {p['frames_per_video']} "
-        "frames per encode): "
-        f"train {len(d['train']['sources'])} sources / {d['train']['videos']} encodes"
-        + _train_extra(p) + ", "
-        f"val {len(d['val']['sources'])} / {d['val']['videos']}, test {len(d['test']['sources'])} / "
-        f"{d['test']['videos']} (source-disjoint). Sources: photo sequences over scikit-image/"
-        "scikit-learn photos and real H.264 clips downscaled by 2 (CC-BY, /work/shared/real_video)."
-        + (" Patches with luma variance <= 10^3 excluded." if task == "quality" else ""),
-        f"Training: {p['optimizer']} lr {p['lr']}"
-        + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")
-        + f", cross-entropy, batch {p['crops_per_batch']} crops x {p['patches_per_crop']} patches, "
-        f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {r['best_epoch']}, "
-        f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads"
-        + (", bfloat16 autocast" if p.get("precision") == "bf16" else "") + ")."
-        + _stage1_line(p.get("init_from")),
-        f"Held-out test ({t['n_sources']} sources, {t['n_patches']} non-overlapping patches, "
-        f"{t['n_frames']} frames): patch accuracy {t['patch_accuracy']:.3f}, frame accuracy "
-        f"{t['frame_accuracy_mean']:.3f} (mean) / {t['frame_accuracy_majority']:.3f} (majority)"
-        + _ci_text(t) + ". "
-        "The seed reports no patch-classification accuracy (only splicing-localisation results).",
-        _goal_line(task, t),
-        f"Reproduce: {command}",
-    ])
+    what = (
+        "codec classifier: MPEG-2 / MPEG-4 / H.264 / H.265"
+        if task == "codec"
+        else "quality classifier: quantisation step Δ = 5 / 10 / 20 / 40 (MPEG-2, MPEG-4, H.264; "
+        "MPEG's smallest step is 8, so its 'Δ=5' class is qscale 1)"
+    )
+    return "\n".join(
+        [
+            f"FOCAL {what} (seed 000 CNN, {p['parameters']:,} parameters, 64x64 luma patches on the 8x8 grid).",
+            f"Data (toolkit.focal.data{_version_text(p)}, frames 240x320, GOP 30, {p['frames_per_video']} "
+            "frames per encode): "
+            f"train {len(d['train']['sources'])} sources / {d['train']['videos']} encodes"
+            + _train_extra(p)
+            + ", "
+            f"val {len(d['val']['sources'])} / {d['val']['videos']}, test {len(d['test']['sources'])} / "
+            f"{d['test']['videos']} (source-disjoint). Sources: photo sequences over scikit-image/"
+            "scikit-learn photos and real H.264 clips downscaled by 2 (CC-BY, /work/shared/real_video)."
+            + (" Patches with luma variance <= 10^3 excluded." if task == "quality" else ""),
+            f"Training: {p['optimizer']} lr {p['lr']}"
+            + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")
+            + f", cross-entropy, batch {p['crops_per_batch']} crops x {p['patches_per_crop']} patches, "
+            f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {r['best_epoch']}, "
+            f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads"
+            + (", bfloat16 autocast" if p.get("precision") == "bf16" else "")
+            + ")."
+            + _stage1_line(p.get("init_from")),
+            f"Held-out test ({t['n_sources']} sources, {t['n_patches']} non-overlapping patches, "
+            f"{t['n_frames']} frames): patch accuracy {t['patch_accuracy']:.3f}, frame accuracy "
+            f"{t['frame_accuracy_mean']:.3f} (mean) / {t['frame_accuracy_majority']:.3f} (majority)"
+            + _ci_text(t)
+            + ". "
+            "The seed reports no patch-classification accuracy (only splicing-localisation results).",
+            _goal_line(task, t),
+            f"Reproduce: {command}",
+        ]
+    )
 
 
 def _version_text(p: dict) -> str:
     v = p.get("data_version", 1)
     if v is None or v == 1:  # None: the caller's own splits
         return ""
-    text = (f" version {v}: an explicit encoder thread count per encode, 1 or 4, and 1 for x264/x265 "
-            "under CBR/VBR")
+    text = (
+        f" version {v}: an explicit encoder thread count per encode, 1 or 4, and 1 for x264/x265 "
+        "under CBR/VBR"
+    )
     if v >= 3:
         return text + "; x264/x265 capped at AVX2, so that every encode is bit-exact"
     return text + "; all but the x264 CBR/VBR encodes are bit-exact"
@@ -514,8 +648,10 @@ def _ci_text(t: dict) -> str:
     if not ci:
         return ""
     worst = min(t["frame_accuracy_by_source"].items(), key=lambda kv: kv[1])
-    return (f"; 95 % bootstrap interval over the {t['n_sources']} sources {ci[0]:.3f}-{ci[1]:.3f}, "
-            f"hardest source {worst[0]} {worst[1]:.3f}")
+    return (
+        f"; 95 % bootstrap interval over the {t['n_sources']} sources {ci[0]:.3f}-{ci[1]:.3f}, "
+        f"hardest source {worst[0]} {worst[1]:.3f}"
+    )
 
 
 def _train_extra(p: dict) -> str:
@@ -529,24 +665,30 @@ def _stage1_line(s: dict | None) -> str:
     if not s:
         return ""
     mins = f", {s['seconds'] / 60:.0f} min" if s.get("seconds") else ""
-    return (f" This was a second stage, started from checkpoint {s['file']} (sha256 {s['sha256'][:12]}): "
-            f"stage 1 = {s.get('optimizer')} lr {s.get('lr')}"
-            + (f" halved every {s['lr_step']} epochs" if s.get("lr_step") else "")
-            + f", {s.get('epochs_run')} epochs x {s.get('steps_per_epoch')} steps from the {s.get('init')} "
-            f"initialisation{mins}, best epoch {s.get('best_epoch')}, test patch accuracy "
-            f"{s.get('test', {}).get('patch_accuracy', float('nan')):.3f}.")
+    return (
+        f" This was a second stage, started from checkpoint {s['file']} (sha256 {s['sha256'][:12]}): "
+        f"stage 1 = {s.get('optimizer')} lr {s.get('lr')}"
+        + (f" halved every {s['lr_step']} epochs" if s.get("lr_step") else "")
+        + f", {s.get('epochs_run')} epochs x {s.get('steps_per_epoch')} steps from the {s.get('init')} "
+        f"initialisation{mins}, best epoch {s.get('best_epoch')}, test patch accuracy "
+        f"{s.get('test', {}).get('patch_accuracy', float('nan')):.3f}."
+    )
 
 
 def _goal_line(task: str, t: dict) -> str:
     goal, key = (0.90, "frame_accuracy_mean") if task == "codec" else (0.80, "patch_accuracy")
     met = t[key] >= goal
-    return (f"Project goal ({key.replace('_', ' ')} >= {goal:.2f} on held-out sources): "
-            + ("met." if met else f"NOT met ({t[key]:.3f}); "
-               "treat its outputs as weak coding descriptors, not as a reliable classifier."))
+    return f"Project goal ({key.replace('_', ' ')} >= {goal:.2f} on held-out sources): " + (
+        "met."
+        if met
+        else f"NOT met ({t[key]:.3f}); "
+        "treat its outputs as weak coding descriptors, not as a reliable classifier."
+    )
 
 
-def register_weights(task: str, weights_file: str | os.PathLike, results: TrainResult | dict | str | Path,
-                     command: str):
+def register_weights(
+    task: str, weights_file: str | os.PathLike, results: TrainResult | dict | str | Path, command: str
+):
     """Ship ``weights_file`` as ``focal/<task>`` with a model card built from the run's results."""
     from toolkit.weights import register_file
 
@@ -559,9 +701,13 @@ def register_weights(task: str, weights_file: str | os.PathLike, results: TrainR
         import shutil
 
         shutil.copyfile(src, named)
-    return register_file(f"focal/{task}", named, train_command=command, card=model_card(r, command),
-                         extra={"metrics": r["test"], "history": r["history"], "params": r["params"],
-                                "data": r["data"]})
+    return register_file(
+        f"focal/{task}",
+        named,
+        train_command=command,
+        card=model_card(r, command),
+        extra={"metrics": r["test"], "history": r["history"], "params": r["params"], "data": r["data"]},
+    )
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
@@ -574,37 +720,73 @@ def main(argv: list[str] | None = None) -> TrainResult:
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--lr", type=float)
     ap.add_argument("--frames-per-video", type=int, default=6)
-    ap.add_argument("--train-segments", type=int, default=1,
-                    help="encode each training source this many times (other camera paths / clip segments)")
-    ap.add_argument("--train-frames-per-video", type=int, default=None,
-                    help="frames kept per training encode (default --frames-per-video)")
+    ap.add_argument(
+        "--train-segments",
+        type=int,
+        default=1,
+        help="encode each training source this many times (other camera paths / clip segments)",
+    )
+    ap.add_argument(
+        "--train-frames-per-video",
+        type=int,
+        default=None,
+        help="frames kept per training encode (default --frames-per-video)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--init", choices=("highpass", "default"), default="highpass")
     ap.add_argument("--val-patches", type=int, default=2000)
-    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                    help="bf16: bfloat16 autocast for the training forward pass (~2x faster on AMX CPUs)")
+    ap.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16: bfloat16 autocast for the training forward pass (~2x faster on AMX CPUs)",
+    )
     ap.add_argument("--init-from", default=None, help="continue from this checkpoint (a second stage)")
     ap.add_argument("--out", default=None, help="weights file (default /tmp/focal_<task>.pt)")
     ap.add_argument("--results", default=None, help="JSON with history and test metrics")
     ap.add_argument("--register", action="store_true", help="ship the weights as focal/<task>")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
-    res = train(a.task, a.data_dir, epochs=a.epochs, crops_per_epoch=a.crops_per_epoch, crop=a.crop,
-                batch_size=a.batch_size, lr=a.lr, frames_per_video=a.frames_per_video,
-                train_segments=a.train_segments, train_frames_per_video=a.train_frames_per_video, seed=a.seed,
-                device=a.device, threads=a.threads, max_minutes=a.max_minutes, init=a.init,
-                val_patches=a.val_patches, init_from=a.init_from, precision=a.precision,
-                progress=not a.no_progress)
+    res = train(
+        a.task,
+        a.data_dir,
+        epochs=a.epochs,
+        crops_per_epoch=a.crops_per_epoch,
+        crop=a.crop,
+        batch_size=a.batch_size,
+        lr=a.lr,
+        frames_per_video=a.frames_per_video,
+        train_segments=a.train_segments,
+        train_frames_per_video=a.train_frames_per_video,
+        seed=a.seed,
+        device=a.device,
+        threads=a.threads,
+        max_minutes=a.max_minutes,
+        init=a.init,
+        val_patches=a.val_patches,
+        init_from=a.init_from,
+        precision=a.precision,
+        progress=not a.no_progress,
+    )
     from toolkit.focal import save_model
 
     out = Path(a.out or f"/tmp/focal_{a.task}.pt")
     if a.register:
         out = out.with_name(f"focal_{a.task}.pt")
-    save_model(res.net, out, meta={"task": a.task, "test": res.test, "params": res.params,
-                                   "best_epoch": res.best_epoch, "seconds": res.seconds})
+    save_model(
+        res.net,
+        out,
+        meta={
+            "task": a.task,
+            "test": res.test,
+            "params": res.params,
+            "best_epoch": res.best_epoch,
+            "seconds": res.seconds,
+        },
+    )
     results = Path(a.results or out.with_suffix(".json"))
     results.write_text(json.dumps(res.to_dict(), indent=1))
     print(json.dumps({k: v for k, v in res.test.items() if not k.startswith("confusion")}, indent=1))

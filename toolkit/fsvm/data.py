@@ -67,21 +67,37 @@ class FootprintSet:
     def subset(self, index) -> FootprintSet:
         """The videos at positions ``index`` (a list or array of ints or a boolean mask)."""
         idx = np.arange(len(self))[np.asarray(index)]
-        return FootprintSet(paths=[self.paths[i] for i in idx], labels=self.labels[idx],
-                            footprints=self.footprints[idx], sha256=[self.sha256[i] for i in idx],
-                            errors=list(self.errors), params=dict(self.params))
+        return FootprintSet(
+            paths=[self.paths[i] for i in idx],
+            labels=self.labels[idx],
+            footprints=self.footprints[idx],
+            sha256=[self.sha256[i] for i in idx],
+            errors=list(self.errors),
+            params=dict(self.params),
+        )
 
     def table(self) -> pd.DataFrame:
         """One row per video: name, class and the mean intra / inter / skip fractions."""
         mean = self.footprints.mean(axis=1) if len(self) else np.zeros((0, 3))
-        return pd.DataFrame({"video": self.names,
-                             "class": [LABEL_NAMES[int(v)] for v in self.labels],
-                             "intra": mean[:, 0], "inter": mean[:, 1], "skip": mean[:, 2]})
+        return pd.DataFrame(
+            {
+                "video": self.names,
+                "class": [LABEL_NAMES[int(v)] for v in self.labels],
+                "intra": mean[:, 0],
+                "inter": mean[:, 1],
+                "skip": mean[:, 2],
+            }
+        )
 
     def to_dict(self) -> dict:
-        return {"paths": list(self.paths), "labels": self.labels.tolist(),
-                "footprints": self.footprints.tolist(), "sha256": list(self.sha256),
-                "errors": [list(e) for e in self.errors], "params": dict(self.params)}
+        return {
+            "paths": list(self.paths),
+            "labels": self.labels.tolist(),
+            "footprints": self.footprints.tolist(),
+            "sha256": list(self.sha256),
+            "errors": [list(e) for e in self.errors],
+            "params": dict(self.params),
+        }
 
     def save(self, path: str | os.PathLike) -> Path:
         """Cache the set as ``.npz`` (footprints, labels, paths, hashes, params)."""
@@ -89,11 +105,14 @@ class FootprintSet:
 
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(p, footprints=self.footprints, labels=self.labels,
-                            paths=np.array(self.paths, dtype=str),
-                            sha256=np.array(self.sha256, dtype=str),
-                            meta=json.dumps({"errors": self.errors, "params": self.params},
-                                            default=str))
+        np.savez_compressed(
+            p,
+            footprints=self.footprints,
+            labels=self.labels,
+            paths=np.array(self.paths, dtype=str),
+            sha256=np.array(self.sha256, dtype=str),
+            meta=json.dumps({"errors": self.errors, "params": self.params}, default=str),
+        )
         return p
 
     @classmethod
@@ -102,9 +121,14 @@ class FootprintSet:
 
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            return cls(paths=[str(s) for s in z["paths"]], labels=z["labels"],
-                       footprints=z["footprints"], sha256=[str(s) for s in z["sha256"]],
-                       errors=[tuple(e) for e in meta["errors"]], params=meta["params"])
+            return cls(
+                paths=[str(s) for s in z["paths"]],
+                labels=z["labels"],
+                footprints=z["footprints"],
+                sha256=[str(s) for s in z["sha256"]],
+                errors=[tuple(e) for e in meta["errors"]],
+                params=meta["params"],
+            )
 
     def plot(self, n_frames: int | None = None):
         """3-D PCA scatter of the flattened footprints (the seed's Fig. 5.2), see :func:`pca_3d`."""
@@ -133,29 +157,51 @@ def pca_3d(ds: FootprintSet, n_frames: int | None = None, highlight: int | None 
     names = np.array(ds.names)
     for lab in (0, 1):
         m = ds.labels == lab
-        fig.add_scatter3d(x=coords[m, 0], y=coords[m, 1], z=coords[m, 2], mode="markers",
-                          name=LABEL_NAMES[lab], text=names[m], customdata=np.flatnonzero(m),
-                          hovertemplate="%{text}<extra>" + LABEL_NAMES[lab] + "</extra>",
-                          marker=dict(size=4, color=colours[lab], opacity=0.8))
+        fig.add_scatter3d(
+            x=coords[m, 0],
+            y=coords[m, 1],
+            z=coords[m, 2],
+            mode="markers",
+            name=LABEL_NAMES[lab],
+            text=names[m],
+            customdata=np.flatnonzero(m),
+            hovertemplate="%{text}<extra>" + LABEL_NAMES[lab] + "</extra>",
+            marker=dict(size=4, color=colours[lab], opacity=0.8),
+        )
     if highlight is not None:
-        fig.add_scatter3d(x=[coords[highlight, 0]], y=[coords[highlight, 1]],
-                          z=[coords[highlight, 2]], mode="markers", name="selected",
-                          text=[names[highlight]], hovertemplate="%{text}<extra>selected</extra>",
-                          marker=dict(size=9, color="black", symbol="diamond-open"))
+        fig.add_scatter3d(
+            x=[coords[highlight, 0]],
+            y=[coords[highlight, 1]],
+            z=[coords[highlight, 2]],
+            mode="markers",
+            name="selected",
+            text=[names[highlight]],
+            hovertemplate="%{text}<extra>selected</extra>",
+            marker=dict(size=9, color="black", symbol="diamond-open"),
+        )
     ev = pca.explained_variance_ratio_
-    fig.update_layout(title=f"PCA of the {3 * n}-value footprints (N = {n})", height=480,
-                      scene=dict(xaxis_title=f"PC1 ({ev[0]:.0%})",
-                                 yaxis_title=f"PC2 ({ev[1]:.0%})" if k > 1 else "PC2",
-                                 zaxis_title=f"PC3 ({ev[2]:.0%})" if k > 2 else "PC3"),
-                      margin=dict(l=0, r=0, t=40, b=0))
+    fig.update_layout(
+        title=f"PCA of the {3 * n}-value footprints (N = {n})",
+        height=480,
+        scene=dict(
+            xaxis_title=f"PC1 ({ev[0]:.0%})",
+            yaxis_title=f"PC2 ({ev[1]:.0%})" if k > 1 else "PC2",
+            zaxis_title=f"PC3 ({ev[2]:.0%})" if k > 2 else "PC3",
+        ),
+        margin=dict(l=0, r=0, t=40, b=0),
+    )
     return coords, fig
 
 
 def _list_videos(folder: Path) -> list[Path]:
     # every regular file except sidecars we write ourselves (ground truth JSON, masks)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".")
-                  and p.suffix.lower() not in (".json", ".png", ".txt", ".md", ".csv"))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
+        and p.suffix.lower() not in (".json", ".png", ".txt", ".md", ".csv")
+    )
 
 
 def load_folder(
@@ -193,8 +239,10 @@ def load_folder(
         raise FileNotFoundError(f"no such folder: {str(r)!r}")
     missing = [c for c in CLASS_FOLDERS if not (r / c).is_dir()]
     if missing:
-        raise ValueError(f"{str(r)!r} must contain the sub-folders 'real' and 'fake' (videos of "
-                         f"each class); missing: {', '.join(missing)}")
+        raise ValueError(
+            f"{str(r)!r} must contain the sub-folders 'real' and 'fake' (videos of "
+            f"each class); missing: {', '.join(missing)}"
+        )
     files = [(p, lab) for c, lab in CLASS_FOLDERS.items() for p in _list_videos(r / c)]
     if not files:
         raise ValueError(f"{str(r)!r}: the 'real' and 'fake' folders hold no files")
@@ -211,8 +259,17 @@ def load_folder(
         fps.append(fp.values)
         hashes.append(fp.sha256)
     footprints = np.stack(fps) if fps else np.zeros((0, n_frames, 3))
-    return FootprintSet(paths=paths, labels=np.asarray(labels, dtype=np.int64),
-                        footprints=footprints, sha256=hashes, errors=errors,
-                        params={"root": str(r), "n_frames": n_frames, "reencode": reencode,
-                                "roi": "per-video" if (callable(roi) or isinstance(roi, dict))
-                                else _describe_roi(roi), "pad": pad})
+    return FootprintSet(
+        paths=paths,
+        labels=np.asarray(labels, dtype=np.int64),
+        footprints=footprints,
+        sha256=hashes,
+        errors=errors,
+        params={
+            "root": str(r),
+            "n_frames": n_frames,
+            "reencode": reencode,
+            "roi": "per-video" if (callable(roi) or isinstance(roi, dict)) else _describe_roi(roi),
+            "pad": pad,
+        },
+    )

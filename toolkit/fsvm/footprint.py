@@ -37,8 +37,14 @@ __all__ = ["Footprint", "extract", "footprint", "roi_mb_mask", "REENCODE"]
 #: (the seed: "the N frames following the first one are always P- or B-type").
 #: x264 makes no B-frames in lossless mode (checked: bframes=3 at CRF 0 still
 #: gives I P P P ...), so bframes=0 loses nothing.
-REENCODE = {"codec": "h264", "rate_control": "crf", "quality": 0, "gop": 250, "bframes": 0,
-            "preset": "medium"}
+REENCODE = {
+    "codec": "h264",
+    "rate_control": "crf",
+    "quality": 0,
+    "gop": 250,
+    "bframes": 0,
+    "preset": "medium",
+}
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,15 @@ class Footprint:
         return df
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "sha256": self.sha256, "values": self.values.tolist(),
-                "frame_types": list(self.frame_types), "n_valid": self.n_valid,
-                "mb_used": self.mb_used, "params": dict(self.params)}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "values": self.values.tolist(),
+            "frame_types": list(self.frame_types),
+            "n_valid": self.n_valid,
+            "mb_used": self.mb_used,
+            "params": dict(self.params),
+        }
 
     def plot(self, title: str | None = None):
         """Plotly figure: the three fractions per analysed frame."""
@@ -95,15 +107,25 @@ class Footprint:
         x = np.arange(1, self.n_frames + 1)
         fig = go.Figure()
         for k, c in enumerate(MB_CLASSES):
-            fig.add_scatter(x=x, y=self.values[:, k], mode="lines+markers", name=f"f_{c}",
-                            line=dict(color=colours[c]))
+            fig.add_scatter(
+                x=x, y=self.values[:, k], mode="lines+markers", name=f"f_{c}", line=dict(color=colours[c])
+            )
         if self.n_valid < self.n_frames:
-            fig.add_vrect(x0=self.n_valid + 0.5, x1=self.n_frames + 0.5, fillcolor="grey",
-                          opacity=0.15, line_width=0, annotation_text="padded")
-        fig.update_layout(title=title or f"Footprint — {os.path.basename(self.path)}",
-                          xaxis_title="frame after the first I-frame",
-                          yaxis_title="fraction of macroblocks", yaxis_range=[-0.02, 1.02],
-                          height=340)
+            fig.add_vrect(
+                x0=self.n_valid + 0.5,
+                x1=self.n_frames + 0.5,
+                fillcolor="grey",
+                opacity=0.15,
+                line_width=0,
+                annotation_text="padded",
+            )
+        fig.update_layout(
+            title=title or f"Footprint — {os.path.basename(self.path)}",
+            xaxis_title="frame after the first I-frame",
+            yaxis_title="fraction of macroblocks",
+            yaxis_range=[-0.02, 1.02],
+            height=340,
+        )
         return fig
 
 
@@ -125,10 +147,11 @@ def roi_mb_mask(roi, height: int, width: int, n_frames: int, coverage: float = 0
     if isinstance(roi, (tuple, list)) and len(roi) == 4 and np.ndim(roi) == 1:
         top, left, h, w = (int(v) for v in roi)
         if h <= 0 or w <= 0 or top < 0 or left < 0 or top >= height or left >= width:
-            raise ValueError(f"roi box {tuple(roi)} (top, left, height, width) is not inside the "
-                             f"{width}x{height} frame")
+            raise ValueError(
+                f"roi box {tuple(roi)} (top, left, height, width) is not inside the {width}x{height} frame"
+            )
         pix = np.zeros((height, width), bool)
-        pix[top:top + h, left:left + w] = True
+        pix[top : top + h, left : left + w] = True
         pix = pix[None]
     else:
         pix = np.asarray(roi)
@@ -137,11 +160,14 @@ def roi_mb_mask(roi, height: int, width: int, n_frames: int, coverage: float = 0
         if pix.ndim == 2:
             pix = pix[None]
         if pix.ndim != 3 or pix.shape[1:] != (height, width):
-            raise ValueError(f"roi mask has shape {np.shape(roi)}; the video is {height}x{width} "
-                             f"(mask H x W or n_frames x H x W)")
+            raise ValueError(
+                f"roi mask has shape {np.shape(roi)}; the video is {height}x{width} "
+                f"(mask H x W or n_frames x H x W)"
+            )
         if pix.shape[0] not in (1, n_frames):
-            raise ValueError(f"a per-frame roi mask needs one row per analysed frame ({n_frames}), "
-                             f"got {pix.shape[0]}")
+            raise ValueError(
+                f"a per-frame roi mask needs one row per analysed frame ({n_frames}), got {pix.shape[0]}"
+            )
     mbh, mbw = -(-height // 16), -(-width // 16)
     padded = np.zeros((pix.shape[0], mbh * 16, mbw * 16), np.float32)
     padded[:, :height, :width] = pix
@@ -152,8 +178,9 @@ def roi_mb_mask(roi, height: int, width: int, n_frames: int, coverage: float = 0
     total = area.reshape(mbh, 16, mbw, 16).sum(axis=(1, 3))
     mask = inside / total[None] >= coverage
     if not mask.any(axis=(1, 2)).all():
-        raise ValueError("the roi covers no macroblock (at least half of a 16x16 block must be "
-                         "inside it) on some frame")
+        raise ValueError(
+            "the roi covers no macroblock (at least half of a 16x16 block must be inside it) on some frame"
+        )
     return np.broadcast_to(mask, (n_frames, mbh, mbw))
 
 
@@ -178,8 +205,10 @@ def _reencoded_types(path: Path, n_read: int, with_map: bool, workdir) -> tuple:
     if not frames:
         raise VideoReadError(f"{str(path)!r}: no frame could be decoded")
     if frames[0].shape[0] < 16 or frames[0].shape[1] < 16:
-        raise ValueError(f"{str(path)!r} is {frames[0].shape[1]}x{frames[0].shape[0]} pixels: "
-                         "smaller than one 16x16 macroblock")
+        raise ValueError(
+            f"{str(path)!r} is {frames[0].shape[1]}x{frames[0].shape[0]} pixels: "
+            "smaller than one 16x16 macroblock"
+        )
     settings = dict(REENCODE, gop=max(REENCODE["gop"], n_read))
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fsvm_") as tmp:
         out = encode(frames, Path(tmp) / "crf0.mp4", **settings)
@@ -226,8 +255,13 @@ def extract(
     n_frames = int(n_frames)
     p = as_path(video)
     with_map = roi is not None
-    params = {"n_frames": n_frames, "reencode": bool(reencode), "roi": _describe_roi(roi),
-              "pad": bool(pad), "mb_classes": list(MB_CLASSES)}
+    params = {
+        "n_frames": n_frames,
+        "reencode": bool(reencode),
+        "roi": _describe_roi(roi),
+        "pad": bool(pad),
+        "mb_classes": list(MB_CLASSES),
+    }
     if reencode:
         mb, (h, w), settings = _reencoded_types(p, n_frames + 1, with_map, workdir)
         params["reencode_settings"] = settings
@@ -251,13 +285,14 @@ def extract(
             h, w = info.height, info.width
         params["source_codec"] = mb.codec
     counts = mb.counts
-    rows = counts.iloc[start + 1:start + 1 + n_frames]
+    rows = counts.iloc[start + 1 : start + 1 + n_frames]
     n_valid = len(rows)
     if n_valid == 0 or (n_valid < n_frames and not pad):
         raise ValueError(
             f"{str(p)!r} has {n_valid} frame(s) after its first I-frame but the footprint needs "
             f"n_frames={n_frames}: use a smaller n_frames, or pad=True to repeat the last frame's "
-            "footprint" + (" (a single-frame video cannot be padded)" if n_valid == 0 else ""))
+            "footprint" + (" (a single-frame video cannot be padded)" if n_valid == 0 else "")
+        )
     types = list(rows["frame_type"])
     if roi is None:
         vals = rows[list(MB_CLASSES)].to_numpy(np.float64) / float(mb.mb_per_frame)
@@ -268,7 +303,7 @@ def extract(
             if a.ndim in (2, 3) and {a.shape[-2] - h, a.shape[-1] - w} <= {0, 1}:
                 roi = a[..., :h, :w]
         mask = roi_mb_mask(roi, h, w, n_frames)
-        maps = mb.maps[start + 1:start + 1 + n_valid]
+        maps = mb.maps[start + 1 : start + 1 + n_valid]
         vals = np.zeros((n_valid, 3))
         for j in range(n_valid):
             sel = maps[j][mask[j]]
@@ -277,8 +312,15 @@ def extract(
     if n_valid < n_frames:
         vals = np.vstack([vals, np.repeat(vals[-1:], n_frames - n_valid, axis=0)])
         types += [types[-1]] * (n_frames - n_valid)
-    return Footprint(values=np.ascontiguousarray(vals), frame_types=tuple(types), n_valid=n_valid,
-                     mb_used=mb_used, sha256=sha256_file(p), path=str(p), params=params)
+    return Footprint(
+        values=np.ascontiguousarray(vals),
+        frame_types=tuple(types),
+        n_valid=n_valid,
+        mb_used=mb_used,
+        sha256=sha256_file(p),
+        path=str(p),
+        params=params,
+    )
 
 
 def footprint(

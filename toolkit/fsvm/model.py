@@ -57,20 +57,37 @@ class FSVMResult:
     params: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "sha256": self.sha256, "label": _plain(self.label),
-                "label_name": self.label_name, "score": self.score, "threshold": self.threshold,
-                "footprint": self.footprint.to_dict(), "params": dict(self.params)}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "label": _plain(self.label),
+            "label_name": self.label_name,
+            "score": self.score,
+            "threshold": self.threshold,
+            "footprint": self.footprint.to_dict(),
+            "params": dict(self.params),
+        }
 
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame([{"video": os.path.basename(self.path), "score": self.score,
-                              "threshold": self.threshold, "decision": self.label_name}])
+        return pd.DataFrame(
+            [
+                {
+                    "video": os.path.basename(self.path),
+                    "score": self.score,
+                    "threshold": self.threshold,
+                    "decision": self.label_name,
+                }
+            ]
+        )
 
     def plot(self):
         """The video's footprint curves, titled with the decision."""
-        return self.footprint.plot(title=f"{os.path.basename(self.path)}: {self.label_name} "
-                                         f"(SVM score {self.score:+.3f}, threshold {self.threshold:g})")
+        return self.footprint.plot(
+            title=f"{os.path.basename(self.path)}: {self.label_name} "
+            f"(SVM score {self.score:+.3f}, threshold {self.threshold:g})"
+        )
 
 
 def _plain(v):
@@ -78,8 +95,11 @@ def _plain(v):
 
 
 def _is_pathlike_seq(X) -> bool:
-    return (isinstance(X, (list, tuple, np.ndarray)) and len(X) > 0
-            and all(isinstance(x, (str, os.PathLike)) for x in X))
+    return (
+        isinstance(X, (list, tuple, np.ndarray))
+        and len(X) > 0
+        and all(isinstance(x, (str, os.PathLike)) for x in X)
+    )
 
 
 class FSVM(ClassifierMixin, BaseEstimator):
@@ -105,8 +125,15 @@ class FSVM(ClassifierMixin, BaseEstimator):
     >>> cross_val_score(FSVM(), footprints, labels, cv=5)        # doctest: +SKIP
     """
 
-    def __init__(self, C: float = 0.1, n_frames: int = 30, reencode: bool = True, roi=None,
-                 pad: bool = False, progress: bool = False):
+    def __init__(
+        self,
+        C: float = 0.1,
+        n_frames: int = 30,
+        reencode: bool = True,
+        roi=None,
+        pad: bool = False,
+        progress: bool = False,
+    ):
         self.C = C
         self.n_frames = n_frames
         self.reencode = reencode
@@ -129,22 +156,23 @@ class FSVM(ClassifierMixin, BaseEstimator):
 
             from toolkit.fsvm.footprint import footprint
 
-            rows = [footprint(p, n_frames=n, reencode=self.reencode, roi=self.roi, pad=self.pad)
-                    for p in tqdm(list(X), desc="footprints", unit="video",
-                                  disable=not self.progress)]
+            rows = [
+                footprint(p, n_frames=n, reencode=self.reencode, roi=self.roi, pad=self.pad)
+                for p in tqdm(list(X), desc="footprints", unit="video", disable=not self.progress)
+            ]
             return np.stack(rows).reshape(len(rows), -1)
         try:
             a = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError("X must be a list of video paths or an array of footprints "
-                             "(n x N x 3 or n x 3N)") from None
+            raise ValueError(
+                "X must be a list of video paths or an array of footprints (n x N x 3 or n x 3N)"
+            ) from None
         if a.ndim == 2 and a.shape[1] % 3 == 0:
             a = a.reshape(a.shape[0], -1, 3)
         if a.ndim != 3 or a.shape[2] != 3:
             raise ValueError(f"footprints must be n x N x 3 or n x 3N arrays, got shape {a.shape}")
         if a.shape[1] < n:
-            raise ValueError(f"footprints have {a.shape[1]} frames but this F-SVM uses "
-                             f"n_frames={n}")
+            raise ValueError(f"footprints have {a.shape[1]} frames but this F-SVM uses n_frames={n}")
         if not np.isfinite(a).all():
             raise ValueError("footprints contain NaN or infinite values")
         return a[:, :n, :].reshape(a.shape[0], -1)
@@ -158,8 +186,10 @@ class FSVM(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y must hold one label per video ({len(F)}), got shape {y.shape}")
         classes = np.unique(y)
         if len(classes) != 2:
-            raise ValueError(f"F-SVM needs videos of exactly two classes (real and fake), "
-                             f"got {len(classes)}: {classes.tolist()}")
+            raise ValueError(
+                f"F-SVM needs videos of exactly two classes (real and fake), "
+                f"got {len(classes)}: {classes.tolist()}"
+            )
         t0 = time.perf_counter()
         svc = SVC(kernel="linear", C=float(self.C)).fit(F, y)
         self.fit_time_ = time.perf_counter() - t0
@@ -190,14 +220,26 @@ class FSVM(ClassifierMixin, BaseEstimator):
         from toolkit.fsvm.footprint import extract
 
         check_is_fitted(self, "coef_")
-        fp = footprint if footprint is not None else extract(
-            video, n_frames=int(self.n_frames), reencode=self.reencode, roi=self.roi, pad=self.pad)
+        fp = (
+            footprint
+            if footprint is not None
+            else extract(
+                video, n_frames=int(self.n_frames), reencode=self.reencode, roi=self.roi, pad=self.pad
+            )
+        )
         score = float(self.decision_function(fp.values[None])[0])
         label = self.classes_[int(score > 0)]
         name = LABEL_NAMES.get(_plain(label), str(label)) if not isinstance(label, str) else label
-        return FSVMResult(label=_plain(label), label_name=name, score=score, threshold=0.0,
-                          footprint=fp, sha256=fp.sha256, path=fp.path,
-                          params={**self.get_params(), "classes": [_plain(c) for c in self.classes_]})
+        return FSVMResult(
+            label=_plain(label),
+            label_name=name,
+            score=score,
+            threshold=0.0,
+            footprint=fp,
+            sha256=fp.sha256,
+            path=fp.path,
+            params={**self.get_params(), "classes": [_plain(c) for c in self.classes_]},
+        )
 
     # ------------------------------------------------------------------ persistence
     def _state(self) -> dict:
@@ -208,11 +250,16 @@ class FSVM(ClassifierMixin, BaseEstimator):
             if not (isinstance(roi, (tuple, list)) and np.ndim(roi) == 1):
                 raise ValueError("only a box roi (top, left, height, width) can be saved with the model")
             params["roi"] = [int(v) for v in roi]
-        return {"format": _FORMAT, "params": params,
-                "classes": [_plain(c) for c in self.classes_],
-                "coef": [float(c) for c in self.coef_], "intercept": float(self.intercept_),
-                "n_support": self.n_support_, "n_train": self.n_train_,
-                "fit_time_s": self.fit_time_}
+        return {
+            "format": _FORMAT,
+            "params": params,
+            "classes": [_plain(c) for c in self.classes_],
+            "coef": [float(c) for c in self.coef_],
+            "intercept": float(self.intercept_),
+            "n_support": self.n_support_,
+            "n_train": self.n_train_,
+            "fit_time_s": self.fit_time_,
+        }
 
     def save(self, path: str | os.PathLike) -> int:
         """Write the trained model as JSON (the hyperplane and settings); return its size in bytes."""

@@ -37,12 +37,10 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["source_frames", "regenerate", "make_video", "make_dataset", "roi_of", "ENCODE",
-           "STRENGTH_RANGE"]
+__all__ = ["source_frames", "regenerate", "make_video", "make_dataset", "roi_of", "ENCODE", "STRENGTH_RANGE"]
 
 #: how every simulated video (real or fake) is encoded: "normally"
-ENCODE = {"codec": "h264", "rate_control": "crf", "quality": 23, "gop": 250, "bframes": 2,
-          "preset": "medium"}
+ENCODE = {"codec": "h264", "rate_control": "crf", "quality": 23, "gop": 250, "bframes": 2, "preset": "medium"}
 #: per-video strength of the fake re-synthesis, drawn uniformly in this range
 STRENGTH_RANGE = (0.6, 1.0)
 #: RMS (grey levels) of the fresh per-frame texture and RMS (pixels) of the per-frame warp at
@@ -54,8 +52,9 @@ WARP_RMS = 0.8
 _MOTIONS = ("pan", "zoom", "mixed", "static")
 
 
-def source_frames(seed: int, n_frames: int = 40, size: tuple[int, int] = (144, 176),
-                  real_clips: bool = True) -> tuple[np.ndarray, dict]:
+def source_frames(
+    seed: int, n_frames: int = 40, size: tuple[int, int] = (144, 176), real_clips: bool = True
+) -> tuple[np.ndarray, dict]:
     """A pristine ``n_frames x H x W x 3`` uint8 sequence and its description, chosen by ``seed``.
 
     60 % virtual-camera photo sequences, 40 % crops of the downscaled real
@@ -77,8 +76,9 @@ def source_frames(seed: int, n_frames: int = 40, size: tuple[int, int] = (144, 1
     name = PHOTOS[int(rng.integers(len(PHOTOS)))]
     motion = _MOTIONS[int(rng.choice(4, p=[0.3, 0.3, 0.3, 0.1]))]
     noise = float(rng.uniform(0.5, 2.5))
-    frames = photo_sequence(name, n_frames=n_frames, size=size, motion=motion, noise=noise,
-                            seed=int(rng.integers(2**31)))
+    frames = photo_sequence(
+        name, n_frames=n_frames, size=size, motion=motion, noise=noise, seed=int(rng.integers(2**31))
+    )
     return frames, {"source": "photo", "photo": name, "motion": motion, "noise": round(noise, 3)}
 
 
@@ -106,9 +106,14 @@ def _clip_crop(clip: Path, n_frames: int, size, rng):
         return None
     fh, fw = frames[0].shape[:2]
     top, left = int(rng.integers(0, fh - h + 1)), int(rng.integers(0, fw - w + 1))
-    arr = np.stack([f[top:top + h, left:left + w] for f in frames])
-    return arr, {"source": "real_clip", "clip": clip.name, "start": start, "factor": factor,
-                 "crop": [top, left]}
+    arr = np.stack([f[top : top + h, left : left + w] for f in frames])
+    return arr, {
+        "source": "real_clip",
+        "clip": clip.name,
+        "start": start,
+        "factor": factor,
+        "crop": [top, left],
+    }
 
 
 def _smooth_field(rng, shape, sigma: float, rms: float) -> np.ndarray:
@@ -116,9 +121,15 @@ def _smooth_field(rng, shape, sigma: float, rms: float) -> np.ndarray:
     return f * (rms / (float(f.std()) + 1e-9))
 
 
-def regenerate(frames: np.ndarray, strength: float = 1.0, seed: int = 0,
-               region: np.ndarray | None = None, *, texture: float | None = None,
-               warp: float | None = None) -> np.ndarray:
+def regenerate(
+    frames: np.ndarray,
+    strength: float = 1.0,
+    seed: int = 0,
+    region: np.ndarray | None = None,
+    *,
+    texture: float | None = None,
+    warp: float | None = None,
+) -> np.ndarray:
     """Re-synthesise every frame independently (frame-wise generator simulation).
 
     Per frame, with fresh randomness: a smooth warp of RMS ``warp * strength``
@@ -153,8 +164,13 @@ def regenerate(frames: np.ndarray, strength: float = 1.0, seed: int = 0,
             continue
         dy = _smooth_field(rng, (H, W), 8.0, warp * strength)
         dx = _smooth_field(rng, (H, W), 8.0, warp * strength)
-        g = np.stack([ndimage.map_coordinates(f[..., c], [yy + dy, xx + dx], order=1,
-                                              mode="reflect") for c in range(3)], axis=-1)
+        g = np.stack(
+            [
+                ndimage.map_coordinates(f[..., c], [yy + dy, xx + dx], order=1, mode="reflect")
+                for c in range(3)
+            ],
+            axis=-1,
+        )
         low = ndimage.gaussian_filter(g, (1.2, 1.2, 0))
         tex = _smooth_field(rng, (H, W), 1.0, texture * strength)[..., None]
         bright = _smooth_field(rng, (H, W), 30.0, 2.0 * strength)[..., None]
@@ -177,10 +193,18 @@ def _box(rng, size) -> list[int]:
     return [top, left, bh, bw]
 
 
-def make_video(out: str | os.PathLike, label: str, seed: int, *, n_frames: int = 40,
-               size: tuple[int, int] = (144, 176), kind: str = "full",
-               strength: float | None = None, strength_range: tuple[float, float] = STRENGTH_RANGE,
-               real_clips: bool = True) -> dict:
+def make_video(
+    out: str | os.PathLike,
+    label: str,
+    seed: int,
+    *,
+    n_frames: int = 40,
+    size: tuple[int, int] = (144, 176),
+    kind: str = "full",
+    strength: float | None = None,
+    strength_range: tuple[float, float] = STRENGTH_RANGE,
+    real_clips: bool = True,
+) -> dict:
     """Write one simulated ``label`` ('real' or 'fake') video to ``out``; return its truth.
 
     ``kind``: ``"full"`` (whole frame re-synthesised in fakes) or
@@ -205,7 +229,7 @@ def make_video(out: str | os.PathLike, label: str, seed: int, *, n_frames: int =
         if kind == "partial":
             top, left, bh, bw = truth["roi"]
             m = np.zeros(size, np.float32)
-            m[top:top + bh, left:left + bw] = 1.0
+            m[top : top + bh, left : left + bw] = 1.0
             region = ndimage.gaussian_filter(m, 2.0)  # feathered edge, like a blended face
         frames = regenerate(frames, strength=s, seed=int(rng.integers(2**31)), region=region)
         truth["strength"] = round(s, 4)
@@ -215,10 +239,18 @@ def make_video(out: str | os.PathLike, label: str, seed: int, *, n_frames: int =
     return truth
 
 
-def make_dataset(root: str | os.PathLike, n_per_class: int = 20, *, n_frames: int = 40,
-                 size: tuple[int, int] = (144, 176), kind: str = "full", seed: int = 0,
-                 strength_range: tuple[float, float] = STRENGTH_RANGE, real_clips: bool = True,
-                 progress: bool = True) -> dict:
+def make_dataset(
+    root: str | os.PathLike,
+    n_per_class: int = 20,
+    *,
+    n_frames: int = 40,
+    size: tuple[int, int] = (144, 176),
+    kind: str = "full",
+    seed: int = 0,
+    strength_range: tuple[float, float] = STRENGTH_RANGE,
+    real_clips: bool = True,
+    progress: bool = True,
+) -> dict:
     """Write ``root/real/real_XXX.mp4`` and ``root/fake/fake_XXX.mp4`` (``n_per_class`` each).
 
     Returns (and writes to ``root/manifest.json``) every video's truth.
@@ -230,17 +262,29 @@ def make_dataset(root: str | os.PathLike, n_per_class: int = 20, *, n_frames: in
         raise ValueError("n_per_class must be >= 1")
     root = Path(root)
     jobs = [(lab, i) for i in range(n_per_class) for lab in ("real", "fake")]
-    manifest = {"kind": kind, "seed": seed, "n_frames": n_frames, "size": list(size),
-                "strength_range": list(strength_range),
-                "note": "simulation of a DeepStreets-like real/synthetic set (toolkit.fsvm.simulate)",
-                "videos": {}}
+    manifest = {
+        "kind": kind,
+        "seed": seed,
+        "n_frames": n_frames,
+        "size": list(size),
+        "strength_range": list(strength_range),
+        "note": "simulation of a DeepStreets-like real/synthetic set (toolkit.fsvm.simulate)",
+        "videos": {},
+    }
     for lab, i in tqdm(jobs, desc=f"simulating {kind}", unit="video", disable=not progress):
         out = root / lab / f"{lab}_{i:03d}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
         vid_seed = int(np.random.SeedSequence([int(seed), i, lab == "fake"]).generate_state(1)[0])
         manifest["videos"][f"{lab}/{out.name}"] = make_video(
-            out, lab, vid_seed, n_frames=n_frames, size=size, kind=kind,
-            strength_range=strength_range, real_clips=real_clips)
+            out,
+            lab,
+            vid_seed,
+            n_frames=n_frames,
+            size=size,
+            kind=kind,
+            strength_range=strength_range,
+            real_clips=real_clips,
+        )
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 

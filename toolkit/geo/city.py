@@ -129,13 +129,16 @@ def save_siamese(net: SiameseNet, file: str | os.PathLike, **extra) -> Path:
     """Save a Siamese checkpoint (backbone name, weights, meta, ``extra``)."""
     from toolkit.geo.pretrained import save_checkpoint_dict
 
-    return save_checkpoint_dict(file, {
-        "kind": "geo.city",
-        "backbone": net.backbone_name,
-        "state_dict": net.state_dict(),
-        "meta": dict(net.meta),
-        **extra,
-    })
+    return save_checkpoint_dict(
+        file,
+        {
+            "kind": "geo.city",
+            "backbone": net.backbone_name,
+            "state_dict": net.state_dict(),
+            "meta": dict(net.meta),
+            **extra,
+        },
+    )
 
 
 def load_siamese(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> SiameseNet:

@@ -229,14 +229,17 @@ def save_checkpoint(model: CountryModel, file: str | os.PathLike, **extra) -> Pa
     """Save ``model`` (arch, class names, weights, meta and ``extra``) to ``file``."""
     from toolkit.geo.pretrained import save_checkpoint_dict
 
-    return save_checkpoint_dict(file, {
-        "kind": "geo.country",
-        "arch": model.arch,
-        "class_names": model.class_names,
-        "state_dict": model.state_dict(),
-        "meta": dict(model.meta),
-        **extra,
-    })
+    return save_checkpoint_dict(
+        file,
+        {
+            "kind": "geo.country",
+            "arch": model.arch,
+            "class_names": model.class_names,
+            "state_dict": model.state_dict(),
+            "meta": dict(model.meta),
+            **extra,
+        },
+    )
 
 
 def load_model(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> CountryModel:

@@ -50,10 +50,17 @@ class ROC:
 
         fig = go.Figure()
         fig.add_scatter(x=self.fpr, y=self.tpr, mode="lines", name=f"{name} (AUC {self.auc:.3f})")
-        fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="grey"),
-                        showlegend=False)
-        fig.update_layout(xaxis_title="false positive rate", yaxis_title="true positive rate",
-                          xaxis_range=[0, 1], yaxis_range=[0, 1.01], width=480, height=420)
+        fig.add_scatter(
+            x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="grey"), showlegend=False
+        )
+        fig.update_layout(
+            xaxis_title="false positive rate",
+            yaxis_title="true positive rate",
+            xaxis_range=[0, 1],
+            yaxis_range=[0, 1.01],
+            width=480,
+            height=420,
+        )
         return fig
 
 

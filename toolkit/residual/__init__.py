@@ -25,5 +25,15 @@ from toolkit.residual.features import (
 )
 from toolkit.residual.heatmap import HeatMap, heatmap
 
-__all__ = ["features", "features_batch", "feature_counts", "analyze", "ResidualAnalysis", "load_image",
-           "RecastCNN", "finetune", "heatmap", "HeatMap"]
+__all__ = [
+    "features",
+    "features_batch",
+    "feature_counts",
+    "analyze",
+    "ResidualAnalysis",
+    "load_image",
+    "RecastCNN",
+    "finetune",
+    "heatmap",
+    "HeatMap",
+]

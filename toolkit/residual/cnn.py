@@ -66,8 +66,10 @@ def to_tensor(patches, device=None):
         if t.ndim != 4 or t.shape[1] != 1:
             raise ValueError(f"expected a B x 1 x H x W tensor, got shape {tuple(patches.shape)}")
         if min(t.shape[-2:]) < MIN_SIZE:
-            raise ValueError(f"patches of {tuple(t.shape[-2:])} pixels are smaller than the "
-                             f"{MIN_SIZE} x {MIN_SIZE} filter support")
+            raise ValueError(
+                f"patches of {tuple(t.shape[-2:])} pixels are smaller than the "
+                f"{MIN_SIZE} x {MIN_SIZE} filter support"
+            )
         return t.float().to(device) if device is not None else t.float()
     x = _batch(patches)
     t = torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0)[:, None]
@@ -101,8 +103,8 @@ def _build_module_class():
             self.conv_along.weight.zero_()
             self.conv_across.weight.zero_()
             for n in range(ORDER):
-                self.conv_along.weight[n, 0, 0, n:n + len(FILTER)] = w   # shifted along the row
-                self.conv_across.weight[n, 0, n, :] = w                   # shifted across (next row)
+                self.conv_along.weight[n, 0, 0, n : n + len(FILTER)] = w  # shifted along the row
+                self.conv_across.weight[n, 0, n, :] = w  # shifted across (next row)
             self.conv_along.bias.zero_()
             self.conv_across.bias.zero_()
             u = torch.tensor(code_digits(np.arange(N_CODES)), dtype=torch.float32)  # 81 x 4
@@ -134,8 +136,12 @@ def _build_module_class():
             along(X), along(X^T), across(X), across(X^T); X^T maps stay in transposed coordinates."""
             xt = x.transpose(-1, -2)
             va, vc = self.vq_along, self.vq_across
-            return [self._vq(va, self.conv_along(x)), self._vq(va, self.conv_along(xt)),
-                    self._vq(vc, self.conv_across(x)), self._vq(vc, self.conv_across(xt))]
+            return [
+                self._vq(va, self.conv_along(x)),
+                self._vq(va, self.conv_along(xt)),
+                self._vq(vc, self.conv_across(x)),
+                self._vq(vc, self.conv_across(xt)),
+            ]
 
         def assign(self, m):
             """Soft (alpha) or hard assignment maps, B x h x w x 81."""
@@ -172,7 +178,7 @@ def _build_module_class():
             out = []
             with torch.no_grad():
                 for i in range(0, len(x), batch):
-                    z = self(x[i:i + batch].to(self.fc.weight.device))
+                    z = self(x[i : i + batch].to(self.fc.weight.device))
                     out.append((z[:, 1] - z[:, 0]).cpu())
             return torch.cat(out).numpy().astype(np.float64)
 
@@ -227,8 +233,9 @@ class RecastCNN(metaclass=_Meta):
     """
 
     @staticmethod
-    def from_handcrafted(svm=None, alpha: float = ALPHA, hard: bool = False, delta: float = DELTA,
-                         device: str = "auto"):
+    def from_handcrafted(
+        svm=None, alpha: float = ALPHA, hard: bool = False, delta: float = DELTA, device: str = "auto"
+    ):
         """The recast CNN with every weight set from the handcrafted pipeline.
 
         Parameters
@@ -271,9 +278,19 @@ class FineTuneLog(list):
         return pd.DataFrame(list(self))
 
 
-def finetune(net, patches, labels, epochs: int = 15, lr: float = 1e-6, decay: float = 5e-4,
-             batch_size: int = 36, seed: int = 0, crop: int | None = None, progress: bool = True,
-             device: str = "auto"):
+def finetune(
+    net,
+    patches,
+    labels,
+    epochs: int = 15,
+    lr: float = 1e-6,
+    decay: float = 5e-4,
+    batch_size: int = 36,
+    seed: int = 0,
+    crop: int | None = None,
+    progress: bool = True,
+    device: str = "auto",
+):
     """Fine-tune every parameter of ``net`` (in place) with the seed's settings.
 
     Adam, learning rate ``lr / (1 + decay * iteration)`` (Keras-style time decay,
@@ -324,12 +341,14 @@ def finetune(net, patches, labels, epochs: int = 15, lr: float = 1e-6, decay: fl
         perm = torch.randperm(len(x), generator=gen)
         tot, correct, n = 0.0, 0, 0
         for i in range(0, len(x), batch_size):
-            idx = perm[i:i + batch_size]
+            idx = perm[i : i + batch_size]
             xb, yb = x[idx], y[idx]
             if crop is not None and crop < min(xb.shape[-2:]):
                 oy = torch.randint(0, xb.shape[-2] - crop + 1, (len(idx),), generator=gen)
                 ox = torch.randint(0, xb.shape[-1] - crop + 1, (len(idx),), generator=gen)
-                xb = torch.stack([xb[j, :, oy[j]:oy[j] + crop, ox[j]:ox[j] + crop] for j in range(len(idx))])
+                xb = torch.stack(
+                    [xb[j, :, oy[j] : oy[j] + crop, ox[j] : ox[j] + crop] for j in range(len(idx))]
+                )
             xb, yb = xb.to(dev), yb.to(dev)
             logits = net(xb)
             loss = torch.nn.functional.cross_entropy(logits, yb)
@@ -342,8 +361,15 @@ def finetune(net, patches, labels, epochs: int = 15, lr: float = 1e-6, decay: fl
             n += len(idx)
             bar.update(1)
         net.eval()
-        log.append({"epoch": ep + 1, "loss": tot / n, "train_acc": correct / n,
-                    "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - t0})
+        log.append(
+            {
+                "epoch": ep + 1,
+                "loss": tot / n,
+                "train_acc": correct / n,
+                "lr": opt.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - t0,
+            }
+        )
     bar.close()
     return log
 

@@ -32,12 +32,34 @@ __all__ = ["SPLITS", "source_images", "Patches", "pristine_patches", "manipulate
 
 #: source-disjoint split: photo names and real-clip file names
 SPLITS = {
-    "train": {"photos": ["astronaut", "chelsea", "immunohistochemistry", "retina", "motorcycle_left",
-                         "flower", "camera_rgb", "grass_rgb", "page_rgb", "hubble_deep_field"],
-              "clips": ["book.mkv", "bottle-detection.mp4", "car-detection.mp4", "hungry.mkv", "milk.mkv",
-                        "sister.mkv", "thanks.mkv", "one-by-one-person-detection.mp4"]},
-    "test": {"photos": ["coffee", "rocket", "china", "gravel_rgb", "brick_rgb"],
-             "clips": ["eat.mkv", "walk.mkv", "night.mkv"]},
+    "train": {
+        "photos": [
+            "astronaut",
+            "chelsea",
+            "immunohistochemistry",
+            "retina",
+            "motorcycle_left",
+            "flower",
+            "camera_rgb",
+            "grass_rgb",
+            "page_rgb",
+            "hubble_deep_field",
+        ],
+        "clips": [
+            "book.mkv",
+            "bottle-detection.mp4",
+            "car-detection.mp4",
+            "hungry.mkv",
+            "milk.mkv",
+            "sister.mkv",
+            "thanks.mkv",
+            "one-by-one-person-detection.mp4",
+        ],
+    },
+    "test": {
+        "photos": ["coffee", "rocket", "china", "gravel_rgb", "brick_rgb"],
+        "clips": ["eat.mkv", "walk.mkv", "night.mkv"],
+    },
 }
 
 
@@ -91,8 +113,9 @@ class Patches:
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame({"source": self.source, "top": self.pos[:, 0], "left": self.pos[:, 1],
-                             "label": self.y})
+        return pd.DataFrame(
+            {"source": self.source, "top": self.pos[:, 0], "left": self.pos[:, 1], "label": self.y}
+        )
 
 
 def _grid(img: np.ndarray, size: int, stride: int, min_std: float):
@@ -101,12 +124,19 @@ def _grid(img: np.ndarray, size: int, stride: int, min_std: float):
     pos = [(t, lf) for t in range(0, h - size + 1, stride) for lf in range(0, w - size + 1, stride)]
     # drop flat / saturated patches (e.g. the black border of "retina"): they are identical after
     # most manipulations and would only add label noise
-    return [(t, lf) for t, lf in pos if g[t:t + size, lf:lf + size].std() >= min_std]
+    return [(t, lf) for t, lf in pos if g[t : t + size, lf : lf + size].std() >= min_std]
 
 
-def pristine_patches(split: str, n: int | None = None, size: int = 128, stride: int = 64,
-                     min_std: float = 3.0, seed: int = 0, max_per_source: int = 50,
-                     **source_kw) -> list[tuple[str, int, int]]:
+def pristine_patches(
+    split: str,
+    n: int | None = None,
+    size: int = 128,
+    stride: int = 64,
+    min_std: float = 3.0,
+    seed: int = 0,
+    max_per_source: int = 50,
+    **source_kw,
+) -> list[tuple[str, int, int]]:
     """Patch locations ``(source name, top, left)`` of a split, ``n`` drawn at random (seeded).
 
     At most ``max_per_source`` per photo / clip (so that large photos do not dominate),
@@ -125,9 +155,18 @@ def pristine_patches(split: str, n: int | None = None, size: int = 128, stride: 
     return locs
 
 
-def manipulated_pairs(split: str, manipulation: str, n: int | None = None, size: int = 128,
-                      stride: int = 64, seed: int = 0, progress: bool = False, max_per_source: int = 50,
-                      margin: int = 16, **source_kw) -> Patches:
+def manipulated_pairs(
+    split: str,
+    manipulation: str,
+    n: int | None = None,
+    size: int = 128,
+    stride: int = 64,
+    seed: int = 0,
+    progress: bool = False,
+    max_per_source: int = 50,
+    margin: int = 16,
+    **source_kw,
+) -> Patches:
     """``n`` pristine patches of ``split`` and their manipulated twins (2n patches, labels 0 then 1).
 
     ``manipulation`` is a key of :data:`toolkit.synth.manipulate.MANIPULATIONS`
@@ -154,26 +193,40 @@ def manipulated_pairs(split: str, manipulation: str, n: int | None = None, size:
         img = images[name]
         for t, lf in tl:
             r0, c0 = max(0, t - margin), max(0, lf - margin)
-            region = np.ascontiguousarray(img[r0:t + size + margin, c0:lf + size + margin])
+            region = np.ascontiguousarray(img[r0 : t + size + margin, c0 : lf + size + margin])
             m = apply(region, manipulation, seed=seed * 100000 + k)
             k += 1
             sy, sx = m.shape[0] / region.shape[0], m.shape[1] / region.shape[1]
             t2 = min(int(round((t - r0) * sy)), m.shape[0] - size)
             l2 = min(int(round((lf - c0) * sx)), m.shape[1] - size)
-            prist.append(img[t:t + size, lf:lf + size, 1])
-            manip.append(m[t2:t2 + size, l2:l2 + size, 1])
+            prist.append(img[t : t + size, lf : lf + size, 1])
+            manip.append(m[t2 : t2 + size, l2 : l2 + size, 1])
             srcs.append(name)
             pos.append((t, lf))
     x = np.stack(prist + manip)
     y = np.r_[np.zeros(len(prist), int), np.ones(len(manip), int)]
-    return Patches(x=x, y=y, source=srcs + srcs, pos=np.array(pos + pos).reshape(-1, 2),
-                   params={"split": split, "manipulation": manipulation, "n": n, "size": size,
-                           "stride": stride, "seed": seed, "max_per_source": max_per_source,
-                           "margin": margin, **source_kw})
+    return Patches(
+        x=x,
+        y=y,
+        source=srcs + srcs,
+        pos=np.array(pos + pos).reshape(-1, 2),
+        params={
+            "split": split,
+            "manipulation": manipulation,
+            "n": n,
+            "size": size,
+            "stride": stride,
+            "seed": seed,
+            "max_per_source": max_per_source,
+            "margin": margin,
+            **source_kw,
+        },
+    )
 
 
-def local_forgery(image: np.ndarray, manipulation: str, box: tuple[int, int, int, int] | None = None,
-                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def local_forgery(
+    image: np.ndarray, manipulation: str, box: tuple[int, int, int, int] | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A locally manipulated copy of ``image`` and its boolean mask.
 
     The manipulation (resizing excluded: it changes the size) is applied to the
@@ -189,7 +242,7 @@ def local_forgery(image: np.ndarray, manipulation: str, box: tuple[int, int, int
     top, left, bh, bw = box if box is not None else (h // 3, w // 3, h // 3, w // 3)
     m = apply(img, manipulation, seed=seed)
     out = img.copy()
-    out[top:top + bh, left:left + bw] = m[top:top + bh, left:left + bw]
+    out[top : top + bh, left : left + bw] = m[top : top + bh, left : left + bw]
     mask = np.zeros((h, w), bool)
-    mask[top:top + bh, left:left + bw] = True
+    mask[top : top + bh, left : left + bw] = True
     return out, mask

@@ -106,7 +106,8 @@ def to_grey(image, name: str = "image") -> np.ndarray:
     if a.dtype != np.uint8:
         raise ValueError(
             f"{name}: expected a uint8 image with grey levels 0-255, got dtype {a.dtype}"
-            " (convert first, e.g. np.clip(np.rint(img * 255), 0, 255).astype(np.uint8) for [0, 1] floats)")
+            " (convert first, e.g. np.clip(np.rint(img * 255), 0, 255).astype(np.uint8) for [0, 1] floats)"
+        )
     if a.ndim == 3 and a.shape[2] in (3, 4):
         a = a[:, :, 1]
     elif a.ndim == 3 and a.shape[2] == 1:
@@ -114,15 +115,22 @@ def to_grey(image, name: str = "image") -> np.ndarray:
     elif a.ndim != 2:
         raise ValueError(f"{name}: expected an H x W grey or H x W x 3 RGB image, got shape {a.shape}")
     if min(a.shape) < MIN_SIZE:
-        raise ValueError(f"{name}: image of {a.shape[0]} x {a.shape[1]} pixels is smaller than the "
-                         f"{MIN_SIZE} x {MIN_SIZE} support of the residual filter plus co-occurrence")
+        raise ValueError(
+            f"{name}: image of {a.shape[0]} x {a.shape[1]} pixels is smaller than the "
+            f"{MIN_SIZE} x {MIN_SIZE} support of the residual filter plus co-occurrence"
+        )
     return a
 
 
 def _batch(patches, name: str = "patches") -> np.ndarray:
     a = np.asarray(patches)
-    if a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (1, 3, 4) and a.shape[0] >= MIN_SIZE
-                       and a.shape[1] >= MIN_SIZE and a.shape[2] < MIN_SIZE):
+    if a.ndim == 2 or (
+        a.ndim == 3
+        and a.shape[-1] in (1, 3, 4)
+        and a.shape[0] >= MIN_SIZE
+        and a.shape[1] >= MIN_SIZE
+        and a.shape[2] < MIN_SIZE
+    ):
         return to_grey(a, name)[None]
     if a.ndim == 4:
         if a.dtype != np.uint8:
@@ -193,8 +201,12 @@ def cooccurrence_codes(grey: np.ndarray, delta: float = DELTA) -> dict[str, np.n
     """
     rh, rv = residuals(grey)
     dh, dv = quantize(rh, delta), quantize(rv, delta)
-    return {"h_along": _cooc(dh, -1), "h_across": _cooc(dh, -2),
-            "v_along": _cooc(dv, -2), "v_across": _cooc(dv, -1)}
+    return {
+        "h_along": _cooc(dh, -1),
+        "h_across": _cooc(dh, -2),
+        "v_along": _cooc(dv, -2),
+        "v_across": _cooc(dv, -1),
+    }
 
 
 def code_digits(k) -> np.ndarray:
@@ -214,12 +226,13 @@ def feature_counts(patches, delta: float = DELTA, chunk: int = 32) -> np.ndarray
     b = x.shape[0]
     total = np.zeros((b, N_BINS), np.int64)
     for i0 in range(0, b, chunk):
-        codes = cooccurrence_codes(x[i0:i0 + chunk], delta)
+        codes = cooccurrence_codes(x[i0 : i0 + chunk], delta)
         for key, half in (("h_along", 0), ("v_along", 0), ("h_across", 1), ("v_across", 1)):
             c = codes[key]
             for j in range(c.shape[0]):  # one bincount per patch: faster than building int64 indices
-                total[i0 + j, half * N_CODES:(half + 1) * N_CODES] += np.bincount(
-                    c[j].ravel(), minlength=N_CODES)
+                total[i0 + j, half * N_CODES : (half + 1) * N_CODES] += np.bincount(
+                    c[j].ravel(), minlength=N_CODES
+                )
     return total
 
 
@@ -291,28 +304,48 @@ class ResidualAnalysis:
     params: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"sha256": self.sha256, "params": self.params, "counts": self.counts.tolist(),
-                "feature": self.feature.tolist(), "shape": list(self.grey.shape)}
+        return {
+            "sha256": self.sha256,
+            "params": self.params,
+            "counts": self.counts.tolist(),
+            "feature": self.feature.tolist(),
+            "shape": list(self.grey.shape),
+        }
 
     def table(self):
         """pandas table: one row per code (0..80) with its 4 digits and both counts."""
         import pandas as pd
 
         d = code_digits(np.arange(N_CODES))
-        return pd.DataFrame({"code": np.arange(N_CODES),
-                             "pattern": [" ".join(f"{v:+d}" for v in row) for row in d],
-                             "along": self.counts[:N_CODES], "across": self.counts[N_CODES:],
-                             "along_freq": self.feature[:N_CODES], "across_freq": self.feature[N_CODES:]})
+        return pd.DataFrame(
+            {
+                "code": np.arange(N_CODES),
+                "pattern": [" ".join(f"{v:+d}" for v in row) for row in d],
+                "along": self.counts[:N_CODES],
+                "across": self.counts[N_CODES:],
+                "along_freq": self.feature[:N_CODES],
+                "across_freq": self.feature[N_CODES:],
+            }
+        )
 
     def plot(self, what: str = "histogram"):
         """Plotly figure: ``"histogram"`` (162 bins), ``"residual"`` or ``"codes"`` (row-direction maps)."""
         import plotly.graph_objects as go
 
         if what == "histogram":
-            fig = go.Figure(go.Bar(x=np.arange(N_BINS), y=self.feature, marker_color=["#1f77b4"] * N_CODES
-                                   + ["#ff7f0e"] * N_CODES))
-            fig.update_layout(xaxis_title="bin (0-80 along, 81-161 across)", yaxis_title="frequency",
-                              height=320, margin=dict(l=40, r=10, t=30, b=40))
+            fig = go.Figure(
+                go.Bar(
+                    x=np.arange(N_BINS),
+                    y=self.feature,
+                    marker_color=["#1f77b4"] * N_CODES + ["#ff7f0e"] * N_CODES,
+                )
+            )
+            fig.update_layout(
+                xaxis_title="bin (0-80 along, 81-161 across)",
+                yaxis_title="frequency",
+                height=320,
+                margin=dict(l=40, r=10, t=30, b=40),
+            )
             return fig
         if what == "residual":
             z, title, cs = np.clip(self.residual_h, -20, 20), "residual (row filter), clipped ±20", "RdBu"
@@ -345,8 +378,22 @@ def analyze(image, delta: float = DELTA) -> ResidualAnalysis:
     dh, dv = quantize(rh, delta), quantize(rv, delta)
     codes = cooccurrence_codes(g, delta)
     counts = feature_counts(g[None], delta)[0]
-    return ResidualAnalysis(grey=g, residual_h=rh, residual_v=rv, digits_h=dh, digits_v=dv, codes=codes,
-                            counts=counts, feature=_normalise(counts), sha256=sha,
-                            params={"filter": FILTER.tolist(), "delta": delta, "levels": LEVELS,
-                                    "order": ORDER, "band": "green (or grey)",
-                                    "normalisation": "each 81-bin half sums to 1"})
+    return ResidualAnalysis(
+        grey=g,
+        residual_h=rh,
+        residual_v=rv,
+        digits_h=dh,
+        digits_v=dv,
+        codes=codes,
+        counts=counts,
+        feature=_normalise(counts),
+        sha256=sha,
+        params={
+            "filter": FILTER.tolist(),
+            "delta": delta,
+            "levels": LEVELS,
+            "order": ORDER,
+            "band": "green (or grey)",
+            "normalisation": "each 81-bin half sums to 1",
+        },
+    )

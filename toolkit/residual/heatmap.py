@@ -27,7 +27,7 @@ from toolkit.residual.features import FILTER, ORDER, to_grey
 __all__ = ["HeatMap", "heatmap"]
 
 _SPAN = len(FILTER) + ORDER - 2  # 6: along-direction outputs are 6 pixels shorter than the input
-_EDGE = len(FILTER) - 1          # 3: across-direction outputs are 3 pixels shorter in both directions
+_EDGE = len(FILTER) - 1  # 3: across-direction outputs are 3 pixels shorter in both directions
 
 
 class HeatMap(np.ndarray):
@@ -59,22 +59,33 @@ class HeatMap(np.ndarray):
         for i in range(vals.shape[0]):
             for j in range(vals.shape[1]):  # nh * nw windows, not pixels: a few hundred iterations
                 t, lf = i * self.stride, j * self.stride
-                acc[t:t + self.window, lf:lf + self.window] += vals[i, j]
-                cnt[t:t + self.window, lf:lf + self.window] += 1
+                acc[t : t + self.window, lf : lf + self.window] += vals[i, j]
+                cnt[t : t + self.window, lf : lf + self.window] += 1
         with np.errstate(invalid="ignore"):
             return acc / cnt
 
     def to_dict(self) -> dict:
-        return {"values": np.asarray(self).tolist(), "window": self.window, "stride": self.stride,
-                "image_shape": list(self.image_shape), "sha256": self.sha256, "params": self.params}
+        return {
+            "values": np.asarray(self).tolist(),
+            "window": self.window,
+            "stride": self.stride,
+            "image_shape": list(self.image_shape),
+            "sha256": self.sha256,
+            "params": self.params,
+        }
 
     def table(self):
         """pandas table: one row per window (top, left, probability)."""
         import pandas as pd
 
         ii, jj = np.indices(self.shape)
-        return pd.DataFrame({"top": (ii * self.stride).ravel(), "left": (jj * self.stride).ravel(),
-                             "probability": np.asarray(self).ravel()})
+        return pd.DataFrame(
+            {
+                "top": (ii * self.stride).ravel(),
+                "left": (jj * self.stride).ravel(),
+                "probability": np.asarray(self).ravel(),
+            }
+        )
 
     def plot(self, image=None, title: str = "manipulation probability"):
         """Plotly figure: the per-pixel map (and the image beside it when given)."""
@@ -95,8 +106,9 @@ class HeatMap(np.ndarray):
                 fig.update_yaxes(autorange="reversed", row=1, col=1)
             fig.add_trace(go.Heatmap(z=z, zmin=0, zmax=1, colorscale="Inferno"), 1, 2)
             fig.update_yaxes(autorange="reversed", scaleanchor="x2", row=1, col=2)
-        fig.update_layout(title=title if image is None else None, height=420,
-                          margin=dict(l=10, r=10, t=40, b=10))
+        fig.update_layout(
+            title=title if image is None else None, height=420, margin=dict(l=10, r=10, t=40, b=10)
+        )
         return fig
 
     def __reduce__(self):  # keep metadata when pickled
@@ -155,14 +167,18 @@ def heatmap(image, model, window: int = 128, stride: int = 32, max_rows: int = 5
     rows_per_chunk = max(1, (max(max_rows, window) - window) // stride + 1)
     out = np.empty((nh, nw))
     # kernel sizes on each branch's output map (transposed-branch maps are transposed back first)
-    kernels = [(window, window - _SPAN), (window - _SPAN, window), (window - _EDGE, window - _EDGE),
-               (window - _EDGE, window - _EDGE)]
+    kernels = [
+        (window, window - _SPAN),
+        (window - _SPAN, window),
+        (window - _EDGE, window - _EDGE),
+        (window - _EDGE, window - _EDGE),
+    ]
     n_along = 2 * window * (window - _SPAN)
     n_across = 2 * (window - _EDGE) ** 2
     with torch.no_grad():
         for r0 in range(0, nh, rows_per_chunk):
             r1 = min(nh, r0 + rows_per_chunk)
-            sub = g[r0 * stride:(r1 - 1) * stride + window]
+            sub = g[r0 * stride : (r1 - 1) * stride + window]
             x = torch.from_numpy(np.ascontiguousarray(sub)).float().div_(255.0)[None, None].to(dev)
             sums = []
             for b, m in enumerate(net.scores(x)):
@@ -177,6 +193,18 @@ def heatmap(image, model, window: int = 128, stride: int = 32, max_rows: int = 5
             z = (logits[:, 1] - logits[:, 0]).cpu().numpy().reshape(r1 - r0, nw)
             out[r0:r1] = 1.0 / (1.0 + np.exp(-z))
     sha = hashlib.sha256(np.ascontiguousarray(g).tobytes()).hexdigest()
-    return HeatMap(out, window=window, stride=stride, image_shape=(h, w), sha256=sha,
-                   params={"window": window, "stride": stride, "alpha": net.alpha, "hard": net.hard,
-                           "band": "green (or grey)", "model": type(model).__name__})
+    return HeatMap(
+        out,
+        window=window,
+        stride=stride,
+        image_shape=(h, w),
+        sha256=sha,
+        params={
+            "window": window,
+            "stride": stride,
+            "alpha": net.alpha,
+            "hard": net.hard,
+            "band": "green (or grey)",
+            "model": type(model).__name__,
+        },
+    )

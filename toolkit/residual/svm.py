@@ -52,12 +52,20 @@ def train_svm(X, y, C: float | tuple = (0.01, 0.1, 1.0, 10.0), cv: int = 3, seed
         return model
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    gs = GridSearchCV(make_svm(seed=seed), {"linearsvc__C": list(C)},
-                      cv=StratifiedKFold(cv, shuffle=True, random_state=seed), n_jobs=1)
+    gs = GridSearchCV(
+        make_svm(seed=seed),
+        {"linearsvc__C": list(C)},
+        cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
+        n_jobs=1,
+    )
     gs.fit(X, y)
     model = gs.best_estimator_
-    model.params_ = {"C": float(gs.best_params_["linearsvc__C"]), "cv_accuracy": float(gs.best_score_),
-                     "C_grid": [float(c) for c in C], "cv": cv}
+    model.params_ = {
+        "C": float(gs.best_params_["linearsvc__C"]),
+        "cv_accuracy": float(gs.best_score_),
+        "C_grid": [float(c) for c in C],
+        "cv": cv,
+    }
     return model
 
 
@@ -94,5 +102,6 @@ def evaluate(model, X, y) -> SVMEvaluation:
     X, y = _check_xy(X, y)
     s = model.decision_function(X)
     d = (s > 0).astype(int)
-    return SVMEvaluation(accuracy=float((d == y).mean()), n=len(y), decisions=d, scores=s,
-                         params=getattr(model, "params_", {}))
+    return SVMEvaluation(
+        accuracy=float((d == y).mean()), n=len(y), decisions=d, scores=s, params=getattr(model, "params_", {})
+    )

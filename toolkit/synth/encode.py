@@ -53,10 +53,21 @@ CODECS: dict[str, tuple[str, str, str]] = {
     "mpeg4": ("mpeg4", "mpeg4", ".avi"),
 }
 _ALIASES = {
-    "h264": "h264", "avc": "h264", "libx264": "h264", "x264": "h264",
-    "h265": "h265", "hevc": "h265", "libx265": "h265", "x265": "h265",
-    "mpeg2": "mpeg2", "mpeg2video": "mpeg2", "mpeg-2": "mpeg2",
-    "mpeg4": "mpeg4", "mpeg-4": "mpeg4", "mp4v": "mpeg4", "xvid": "mpeg4",
+    "h264": "h264",
+    "avc": "h264",
+    "libx264": "h264",
+    "x264": "h264",
+    "h265": "h265",
+    "hevc": "h265",
+    "libx265": "h265",
+    "x265": "h265",
+    "mpeg2": "mpeg2",
+    "mpeg2video": "mpeg2",
+    "mpeg-2": "mpeg2",
+    "mpeg4": "mpeg4",
+    "mpeg-4": "mpeg4",
+    "mp4v": "mpeg4",
+    "xvid": "mpeg4",
 }
 
 
@@ -179,14 +190,17 @@ class EncodeSettings:
             raise ValueError("gop must be >= 1")
         if self.bframes < 0 or (self.bframes and self.gop > 1 and self.bframes >= self.gop):
             raise ValueError("bframes must be >= 0 and smaller than the GOP")
-        if self.threads is not None and (isinstance(self.threads, bool) or int(self.threads) != self.threads
-                                         or self.threads < 1):
+        if self.threads is not None and (
+            isinstance(self.threads, bool) or int(self.threads) != self.threads or self.threads < 1
+        ):
             raise ValueError(f"threads must be a positive integer or None, got {self.threads!r}")
         if self.simd not in SIMD_LEVELS:
             raise ValueError(f"simd must be one of {SIMD_LEVELS}, got {self.simd!r}")
         if self.simd != "auto" and not is_x86_64():
-            raise ValueError(f"simd={self.simd!r} caps x86 instruction sets; this CPU is "
-                             f"{platform.machine()}, use simd='auto'")
+            raise ValueError(
+                f"simd={self.simd!r} caps x86 instruction sets; this CPU is "
+                f"{platform.machine()}, use simd='auto'"
+            )
         if self.rate_control not in ("q", "crf", "cbr", "vbr"):
             raise ValueError("rate_control must be 'q', 'crf', 'cbr' or 'vbr'")
         if self.rate_control in ("cbr", "vbr") and not self.bitrate:
@@ -236,8 +250,9 @@ def _configure(stream, s: EncodeSettings, width: int, height: int) -> None:
     cc = stream.codec_context
     stream.width = width
     stream.height = height
-    stream.pix_fmt = "yuv444p" if (key == "h264" and s.rate_control in ("q", "crf")
-                                   and s.quality == 0) else "yuv420p"
+    stream.pix_fmt = (
+        "yuv444p" if (key == "h264" and s.rate_control in ("q", "crf") and s.quality == 0) else "yuv420p"
+    )
     cc.gop_size = s.gop
     opts: dict[str, str] = {}
     if key in ("h264", "h265"):
@@ -257,8 +272,9 @@ def _configure(stream, s: EncodeSettings, width: int, height: int) -> None:
         else:
             cc.bit_rate = int(s.bitrate)
             if s.rate_control == "cbr":
-                opts.update(minrate=str(int(s.bitrate)), maxrate=str(int(s.bitrate)),
-                            bufsize=str(int(s.bitrate)))
+                opts.update(
+                    minrate=str(int(s.bitrate)), maxrate=str(int(s.bitrate)), bufsize=str(int(s.bitrate))
+                )
             else:
                 opts.update(maxrate=str(int(s.bitrate * 1.5)), bufsize=str(int(s.bitrate * 2)))
     cc.options = opts
@@ -306,9 +322,19 @@ def encode(
     >>> p.stat().st_size > 0
     True
     """
-    s = EncodeSettings.make(settings, codec=codec, quality=quality, gop=gop, bframes=bframes,
-                            fps=fps, rate_control=rate_control, bitrate=bitrate, preset=preset,
-                            threads=threads, simd=simd)
+    s = EncodeSettings.make(
+        settings,
+        codec=codec,
+        quality=quality,
+        gop=gop,
+        bframes=bframes,
+        fps=fps,
+        rate_control=rate_control,
+        bitrate=bitrate,
+        preset=preset,
+        threads=threads,
+        simd=simd,
+    )
     key = codec_name(s.codec)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -340,7 +366,8 @@ def encode(
     container.close()
     if write_sidecar:
         out.with_name(out.name + ".json").write_text(
-            json.dumps({"settings": s.to_dict(), "n_frames": n}, indent=2))
+            json.dumps({"settings": s.to_dict(), "n_frames": n}, indent=2)
+        )
     return out
 
 

@@ -99,7 +99,8 @@ def double_encode(
 def _same_size(a: np.ndarray, b: np.ndarray) -> None:
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(
-            f"sequences are not spliceable: frame sizes {a.shape[1:3]} and {b.shape[1:3]} differ")
+            f"sequences are not spliceable: frame sizes {a.shape[1:3]} and {b.shape[1:3]} differ"
+        )
 
 
 def temporal_splice(
@@ -173,12 +174,12 @@ def spatial_splice(
     if top < 0 or left < 0 or bh <= 0 or bw <= 0 or top + bh > h or left + bw > w:
         raise ValueError(f"box {tuple(box)} does not fit in a {h}x{w} frame")
     frames = fa[:n].copy()
-    frames[:, top:top + bh, left:left + bw] = fb[:n, top:top + bh, left:left + bw]
+    frames[:, top : top + bh, left : left + bw] = fb[:n, top : top + bh, left : left + bw]
     fs = EncodeSettings.make(final or FINAL_DEFAULT)
     out = Path(out)
     encode(frames, out, fs)
     mask = np.zeros((h, w), np.uint8)
-    mask[top:top + bh, left:left + bw] = 255
+    mask[top : top + bh, left : left + bw] = 255
     mask_path = Path(str(out) + ".mask.png")
     Image.fromarray(mask).save(mask_path)
     truth = {

@@ -52,22 +52,27 @@ def build(out: str | Path = "sample_data") -> dict:
         shutil.copyfile(src, out / "real" / name)
         files[f"real/{name}"] = "real H.264 clip, unmodified copy (CC-BY 4.0, Intel)"
     remux(real_src / "one-by-one-person-detection.mp4", out / "real" / REMUXED, max_frames=300)
-    files[f"real/{REMUXED}"] = ("first 300 frames of one-by-one-person-detection.mp4 (CC-BY 4.0, Intel), "
-                                "packets copied without re-encoding: camera GOP 10 with B-frames")
+    files[f"real/{REMUXED}"] = (
+        "first 300 frames of one-by-one-person-detection.mp4 (CC-BY 4.0, Intel), "
+        "packets copied without re-encoding: camera GOP 10 with B-frames"
+    )
     for extra in ("ATTRIBUTION.md", "LICENSE-CC-BY-4.0.txt"):
         if (real_src / extra).is_file():
             shutil.copyfile(real_src / extra, out / "real" / extra)
 
     frames = photo_sequence("chelsea", n_frames=150, size=SIZE, motion="mixed", seed=11)
-    encode(frames, out / "single" / "single_h264.mp4", codec="h264", quality=22, gop=33,
-           write_sidecar=True)
+    encode(frames, out / "single" / "single_h264.mp4", codec="h264", quality=22, gop=33, write_sidecar=True)
     files["single/single_h264.mp4"] = "pristine photo sequence, encoded once: H.264 QP 22, GOP 33"
 
-    double_encode(frames, out / "double" / "double_mpeg2_h264.mp4",
-                  first={"codec": "mpeg2", "quality": 3, "gop": 12},
-                  second={"codec": "h264", "quality": 22, "gop": 33})
+    double_encode(
+        frames,
+        out / "double" / "double_mpeg2_h264.mp4",
+        first={"codec": "mpeg2", "quality": 3, "gop": 12},
+        second={"codec": "h264", "quality": 22, "gop": 33},
+    )
     files["double/double_mpeg2_h264.mp4"] = (
-        "same frames, MPEG-2 q3 GOP 12, then H.264 QP 22 GOP 33 (double encoded)")
+        "same frames, MPEG-2 q3 GOP 12, then H.264 QP 22 GOP 33 (double encoded)"
+    )
 
     src = photo_sequence("coffee", n_frames=120, size=SIZE, motion="pan", seed=12)
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,18 +80,27 @@ def build(out: str | Path = "sample_data") -> dict:
         vb = encode(src, Path(tmp) / "b.mp4", codec="h264", quality=36, gop=30)
         fa, fb = load_frames(va), load_frames(vb)
         temporal_splice(fa, fb, out / "temporal" / "temporal_splice.mp4", cut=60)
-        spatial_splice(fa[:30], fb[:30], out / "spatial" / "spatial_splice.mp4",
-                       final={"codec": "h264", "quality": 16, "gop": 30})
+        spatial_splice(
+            fa[:30],
+            fb[:30],
+            out / "spatial" / "spatial_splice.mp4",
+            final={"codec": "h264", "quality": 16, "gop": 30},
+        )
     files["temporal/temporal_splice.mp4"] = (
-        "frames 0-59 from an MPEG-2 q3 version, 60-119 from an H.264 QP36 version, re-encoded H.264 QP16")
+        "frames 0-59 from an MPEG-2 q3 version, 60-119 from an H.264 QP36 version, re-encoded H.264 QP16"
+    )
     files["spatial/spatial_splice.mp4"] = (
-        "central window from an H.264 QP36 version inside an MPEG-2 q3 version, re-encoded H.264 QP16")
+        "central window from an H.264 QP36 version inside an MPEG-2 q3 version, re-encoded H.264 QP16"
+    )
 
     manifest = {
         "rebuild": "python -m toolkit.synth.sample_data",
         "files": {
-            name: {"sha256": sha256_file(out / name), "bytes": (out / name).stat().st_size,
-                   "description": desc}
+            name: {
+                "sha256": sha256_file(out / name),
+                "bytes": (out / name).stat().st_size,
+                "description": desc,
+            }
             for name, desc in sorted(files.items())
         },
     }

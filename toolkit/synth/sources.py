@@ -41,9 +41,26 @@ __all__ = [
 
 #: name -> loader of an RGB uint8 photo (scikit-image data and scikit-learn sample images)
 PHOTOS = (
-    "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field",
-    "retina", "motorcycle_left", "china", "flower", "camera_rgb", "page_rgb", "grass_rgb",
-    "gravel_rgb", "brick_rgb", "cat", "coins", "clock", "moon", "cell",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "immunohistochemistry",
+    "hubble_deep_field",
+    "retina",
+    "motorcycle_left",
+    "china",
+    "flower",
+    "camera_rgb",
+    "page_rgb",
+    "grass_rgb",
+    "gravel_rgb",
+    "brick_rgb",
+    "cat",
+    "coins",
+    "clock",
+    "moon",
+    "cell",
 )
 
 
@@ -118,8 +135,9 @@ def photo_sequence(
         oy = cy + vy * (k - n_frames / 2) + shake[k, 0]
         ox = cx + vx * (k - n_frames / 2) + shake[k, 1]
         coords = [yy / scale[k] + oy, xx / scale[k] + ox]
-        frame = np.stack([ndimage.map_coordinates(img[..., c], coords, order=1, mode="reflect")
-                          for c in range(3)], axis=-1)
+        frame = np.stack(
+            [ndimage.map_coordinates(img[..., c], coords, order=1, mode="reflect") for c in range(3)], axis=-1
+        )
         if noise > 0:
             frame += rng.normal(0.0, noise, frame.shape).astype(np.float32)
         out[k] = np.clip(np.rint(frame), 0, 255)
@@ -195,8 +213,7 @@ def hd_clip(
     if source is None:
         candidates = [p for p in real_clips() if p.name == "bottle-detection.mp4"] or real_clips()
         if not candidates:
-            raise FileNotFoundError(
-                f"no real clip found in {real_video_dir()} (set TOOLKIT_REAL_VIDEO)")
+            raise FileNotFoundError(f"no real clip found in {real_video_dir()} (set TOOLKIT_REAL_VIDEO)")
         source = candidates[0]
     base = list(iter_frames(source, "rgb24"))
     if len(base) < 2:
@@ -211,8 +228,9 @@ def hd_clip(
             src = base[order[(start + k) % len(order)]]
             yield np.asarray(Image.fromarray(src).resize((w, h), Image.BICUBIC))
 
-    return encode(frames(), out, codec="h264", rate_control="crf", quality=crf, gop=gop, fps=fps,
-                  preset=preset)
+    return encode(
+        frames(), out, codec="h264", rate_control="crf", quality=crf, gop=gop, fps=fps, preset=preset
+    )
 
 
 def cached_hd_clip(seconds: float = 60.0, folder: str | os.PathLike | None = None) -> Path:

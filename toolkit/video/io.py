@@ -89,8 +89,10 @@ class GOPStructure:
         return "B" in self.types
 
     def __repr__(self) -> str:
-        return (f"GOPStructure(frames={len(self.types)}, i_frames={len(self.i_frames)}, "
-                f"gop={self.gop}, b_frames={self.has_b_frames})")
+        return (
+            f"GOPStructure(frames={len(self.types)}, i_frames={len(self.i_frames)}, "
+            f"gop={self.gop}, b_frames={self.has_b_frames})"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -244,8 +246,11 @@ def luma_plane(frame: av.VideoFrame) -> np.ndarray:
     line stride (no RGB round trip); other formats are converted to grey.
     """
     fmt = frame.format.name
-    if (fmt.startswith(("yuv", "yuvj", "nv12", "nv21", "gray")) and not fmt.endswith(("le", "be"))
-            and fmt not in ("yuyv422", "uyvy422")):
+    if (
+        fmt.startswith(("yuv", "yuvj", "nv12", "nv21", "gray"))
+        and not fmt.endswith(("le", "be"))
+        and fmt not in ("yuyv422", "uyvy422")
+    ):
         plane = frame.planes[0]
         buf = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
         return buf[:, : plane.width].copy()

@@ -170,9 +170,11 @@ class MacroblockTypes:
         }
 
     def __repr__(self) -> str:
-        return (f"MacroblockTypes({os.path.basename(self.path)!r}, codec={self.codec}, "
-                f"frames={self.n_frames}, mb={self.mb_width}x{self.mb_height}, "
-                f"complete={self.complete})")
+        return (
+            f"MacroblockTypes({os.path.basename(self.path)!r}, codec={self.codec}, "
+            f"frames={self.n_frames}, mb={self.mb_width}x{self.mb_height}, "
+            f"complete={self.complete})"
+        )
 
     def plot(self, classes=MB_CLASSES):
         """Plotly figure: MB counts per frame, I-frames marked with dotted lines."""
@@ -182,13 +184,17 @@ class MacroblockTypes:
         fig = go.Figure()
         x = self.counts.index.to_numpy()
         for c in classes:
-            fig.add_scatter(x=x, y=self.counts[c], mode="lines", name=f"{c} MBs",
-                            line=dict(color=colours.get(c)))
+            fig.add_scatter(
+                x=x, y=self.counts[c], mode="lines", name=f"{c} MBs", line=dict(color=colours.get(c))
+            )
         for i in np.flatnonzero(self.counts["frame_type"].to_numpy() == "I"):
             fig.add_vline(x=int(i), line=dict(color="grey", dash="dot", width=1))
-        fig.update_layout(title=f"Macroblock types per frame — {os.path.basename(self.path)}",
-                          xaxis_title="frame (display order)", yaxis_title="macroblocks",
-                          height=380)
+        fig.update_layout(
+            title=f"Macroblock types per frame — {os.path.basename(self.path)}",
+            xaxis_title="frame (display order)",
+            yaxis_title="macroblocks",
+            height=380,
+        )
         return fig
 
 
@@ -196,10 +202,11 @@ def _parse_block(rows: list[str], mb_width: int, mb_height: int, path) -> np.nda
     """Type characters of one frame's rows -> uint8 array mb_height x mb_width."""
     if len(rows) != mb_height:
         raise VideoReadError(
-            f"{path}: FFmpeg printed {len(rows)} macroblock rows for a frame, expected {mb_height}")
+            f"{path}: FFmpeg printed {len(rows)} macroblock rows for a frame, expected {mb_height}"
+        )
     width = 3 * mb_width
     # each row is "<label> <3 chars per MB>\n": keep the last 3*mb_width characters before "\n"
-    text = "".join([line[-width - 1:-1] for line in rows])
+    text = "".join([line[-width - 1 : -1] for line in rows])
     if len(text) != width * mb_height or any(line[-1:] != "\n" for line in rows):
         raise VideoReadError(f"{path}: unexpected macroblock rows, e.g. {rows[0][:40]!r}")
     codes = np.frombuffer(text.encode("latin-1"), dtype=np.uint8)[0::3]
@@ -228,8 +235,9 @@ class _Trace:
     clean: bool = True
 
 
-def _trace(path, mb_width: int, mb_height: int, *, start_pts=None, end_pts=None,
-           max_frames=None, progress=False) -> _Trace:
+def _trace(
+    path, mb_width: int, mb_height: int, *, start_pts=None, end_pts=None, max_frames=None, progress=False
+) -> _Trace:
     """Decode single-threaded with ``debug=mb_type`` and collect one MB block per output frame.
 
     With ``start_pts``/``end_pts`` only frames whose pts lies in [start, end)
@@ -282,7 +290,8 @@ def _trace(path, mb_width: int, mb_height: int, *, start_pts=None, end_pts=None,
                         continue
                     if out.unreported:
                         raise VideoReadError(
-                            f"{str(path)!r}: the decoder printed no macroblock types for frame {k - 1}")
+                            f"{str(path)!r}: the decoder printed no macroblock types for frame {k - 1}"
+                        )
                     sym = _parse_block(block_rows[k], mb_width, mb_height, path)
                     block_rows[k] = None  # free the text
                     ftype = _frame_type(frame)
@@ -350,8 +359,12 @@ def _run_parallel(path, mb_width, mb_height, segments) -> list[_Trace]:
 
 
 def macroblock_types(
-    path: str | os.PathLike, *, with_map: bool = False, max_frames: int | None = None,
-    progress: bool = False, workers: int | None = None,
+    path: str | os.PathLike,
+    *,
+    with_map: bool = False,
+    max_frames: int | None = None,
+    progress: bool = False,
+    workers: int | None = None,
 ) -> MacroblockTypes:
     """Count intra, inter (predicted) and skipped macroblocks in every frame.
 
@@ -384,13 +397,15 @@ def macroblock_types(
         raise UnsupportedCodecError(
             f"{str(p)!r} is coded with {codec!r}, which has no macroblock types that FFmpeg "
             f"reports; supported codecs: {', '.join(SUPPORTED_MB_CODECS)} "
-            "(H.264, MPEG-2, MPEG-4 Part 2). HEVC, VP9 and AV1 use coding trees, not macroblocks.")
+            "(H.264, MPEG-2, MPEG-4 Part 2). HEVC, VP9 and AV1 use coding trees, not macroblocks."
+        )
     mb_width = -(-width // 16)
     mb_height = -(-height // 16)
     if 3 * mb_width + 8 > _MAX_LOG_LINE:
         raise UnsupportedCodecError(
             f"{str(p)!r} is {width} pixels wide: macroblock rows longer than PyAV's log buffer "
-            f"(frames up to {(_MAX_LOG_LINE - 8) // 3 * 16} pixels wide are supported)")
+            f"(frames up to {(_MAX_LOG_LINE - 8) // 3 * 16} pixels wide are supported)"
+        )
 
     segments = _plan_segments(p, workers, max_frames)
     if len(segments) > 1:
@@ -408,11 +423,11 @@ def macroblock_types(
         raise VideoReadError(f"{str(p)!r}: macroblock types missing inside the stream")
 
     if not types:
-        raise VideoReadError(
-            f"{str(p)!r}: no frame could be decoded" + (f" ({error})" if error else ""))
+        raise VideoReadError(f"{str(p)!r}: no frame could be decoded" + (f" ({error})" if error else ""))
     if mismatched:
         raise VideoReadError(
-            f"{str(p)!r}: {mismatched} macroblock blocks did not match their frames' picture types")
+            f"{str(p)!r}: {mismatched} macroblock blocks did not match their frames' picture types"
+        )
 
     symbols = np.stack(codes)  # T x H x W of ASCII codes
     classes = _LUT_CLASS[symbols]
@@ -425,14 +440,16 @@ def macroblock_types(
     counts = np.stack([np.bincount(row, minlength=n_classes) for row in flat])
     direct = _LUT_DIRECT[symbols].reshape(len(types), -1).sum(axis=1)
     bipred = _LUT_BIPRED[symbols].reshape(len(types), -1).sum(axis=1)
-    df = pd.DataFrame({
-        "frame_type": types,
-        "intra": counts[:, 0].astype(np.int64),
-        "inter": counts[:, 1].astype(np.int64),
-        "skip": counts[:, 2].astype(np.int64),
-        "direct": direct.astype(np.int64),
-        "bipred": bipred.astype(np.int64),
-    })
+    df = pd.DataFrame(
+        {
+            "frame_type": types,
+            "intra": counts[:, 0].astype(np.int64),
+            "inter": counts[:, 1].astype(np.int64),
+            "skip": counts[:, 2].astype(np.int64),
+            "direct": direct.astype(np.int64),
+            "bipred": bipred.astype(np.int64),
+        }
+    )
     df.index.name = "frame"
     return MacroblockTypes(
         counts=df,
@@ -445,6 +462,10 @@ def macroblock_types(
         symbols=symbols if with_map else None,
         complete=error is None,
         error=error,
-        params={"with_map": with_map, "max_frames": max_frames,
-                "unreported_trailing_frames": unreported, "segments": len(traces)},
+        params={
+            "with_map": with_map,
+            "max_frames": max_frames,
+            "unreported_trailing_frames": unreported,
+            "segments": len(traces),
+        },
     )

@@ -16,5 +16,13 @@ from toolkit.vpf.core import (
     vpf_signal,
 )
 
-__all__ = ["analyze", "VPFResult", "vpf_signal", "mb_curves", "periodicity",
-           "default_threshold", "threshold_provenance", "THRESHOLD_FILE"]
+__all__ = [
+    "analyze",
+    "VPFResult",
+    "vpf_signal",
+    "mb_curves",
+    "periodicity",
+    "default_threshold",
+    "threshold_provenance",
+    "THRESHOLD_FILE",
+]

@@ -26,17 +26,26 @@ from toolkit.vpf.dataset import default_sources, make_specs, run_set
 CALIBRATION_SEED = 101  # benchmarks use seeds 1 and 2: disjoint sources and settings
 
 
-def calibrate(n: int = 60, fpr: float = 0.03, n_frames: int = 250, work="/tmp/vpf_calib",
-              write: bool = True, progress: bool = True, jobs: int = 1) -> dict:
+def calibrate(
+    n: int = 60,
+    fpr: float = 0.03,
+    n_frames: int = 250,
+    work="/tmp/vpf_calib",
+    write: bool = True,
+    progress: bool = True,
+    jobs: int = 1,
+) -> dict:
     """Run the calibration; returns (and optionally writes) the threshold record."""
     if n < 2:
         raise ValueError("need at least two calibration videos")
     t0 = time.time()
     sources = default_sources(n_photo=8, n_real=4, seed=CALIBRATION_SEED)
-    specs = (make_specs(0, n // 2, CALIBRATION_SEED, 0, sources)
-             + make_specs(0, n - n // 2, CALIBRATION_SEED + 1, 2, sources))
-    rows = run_set(specs, f"{work}/clips", n_frames, cache_dir=f"{work}/sources",
-                   progress=progress, jobs=jobs)
+    specs = make_specs(0, n // 2, CALIBRATION_SEED, 0, sources) + make_specs(
+        0, n - n // 2, CALIBRATION_SEED + 1, 2, sources
+    )
+    rows = run_set(
+        specs, f"{work}/clips", n_frames, cache_dir=f"{work}/sources", progress=progress, jobs=jobs
+    )
     scores = np.array([r["vpf_value"] for r in rows])
     thr = threshold_at_fpr(scores, fpr)
     fp = int((scores > thr).sum())
@@ -46,11 +55,13 @@ def calibrate(n: int = 60, fpr: float = 0.03, n_frames: int = 250, work="/tmp/vp
         "target_fpr": fpr,
         "measured_fpr_on_calibration_set": fp / len(scores),
         "n_videos": len(scores),
-        "data": (f"{len(scores)} single-encoded H.264 videos ({n // 2} without B-frames, "
-                 f"{n - n // 2} with 2 B-frames), {n_frames} frames each, GOP 10-60, QP 16-36, "
-                 f"made by toolkit.vpf.dataset from sources {sources} (photo sequences 288x352, "
-                 "real clips downscaled by 2) with seeds "
-                 f"{CALIBRATION_SEED}/{CALIBRATION_SEED + 1}"),
+        "data": (
+            f"{len(scores)} single-encoded H.264 videos ({n // 2} without B-frames, "
+            f"{n - n // 2} with 2 B-frames), {n_frames} frames each, GOP 10-60, QP 16-36, "
+            f"made by toolkit.vpf.dataset from sources {sources} (photo sequences 288x352, "
+            "real clips downscaled by 2) with seeds "
+            f"{CALIBRATION_SEED}/{CALIBRATION_SEED + 1}"
+        ),
         "score_quantiles": {q: float(np.quantile(scores, q)) for q in (0.5, 0.9, 0.95, 0.97, 1.0)},
         "scores_no_b": [r["vpf_value"] for r in rows if r["bframes"] == 0],
         "scores_b": [r["vpf_value"] for r in rows if r["bframes"] > 0],

@@ -54,8 +54,15 @@ import pandas as pd
 from toolkit._util import as_path
 from toolkit.video import gop_structure, macroblock_types
 
-__all__ = ["VPFResult", "analyze", "vpf_signal", "mb_curves", "periodicity",
-           "default_threshold", "THRESHOLD_FILE"]
+__all__ = [
+    "VPFResult",
+    "analyze",
+    "vpf_signal",
+    "mb_curves",
+    "periodicity",
+    "default_threshold",
+    "THRESHOLD_FILE",
+]
 
 THRESHOLD_FILE = Path(__file__).with_name("threshold.json")
 
@@ -73,7 +80,8 @@ def default_threshold() -> float:
     if not THRESHOLD_FILE.exists():
         raise FileNotFoundError(
             f"{THRESHOLD_FILE} is missing: run `python -m toolkit.vpf.calibrate` to calibrate "
-            "the VPF threshold, or pass threshold= to analyze()")
+            "the VPF threshold, or pass threshold= to analyze()"
+        )
     return float(json.loads(THRESHOLD_FILE.read_text())["threshold"])
 
 
@@ -85,6 +93,7 @@ def threshold_provenance() -> dict:
 # ---------------------------------------------------------------------------
 # signal processing (pure numpy; usable on any per-frame counts)
 # ---------------------------------------------------------------------------
+
 
 def mb_curves(types, intra, skip, mb_per_frame: int) -> tuple[np.ndarray, np.ndarray]:
     """I-MB and S-MB fractions per frame, current I-frames replaced by the previous value.
@@ -140,8 +149,15 @@ def _neighbours(types: np.ndarray, same_type: bool) -> tuple[np.ndarray, np.ndar
     return prev, nxt
 
 
-def vpf_signal(types, i: np.ndarray, s: np.ndarray, fwd=None, bwd=None,
-               same_type: bool | None = None, shift_b: bool = True) -> np.ndarray:
+def vpf_signal(
+    types,
+    i: np.ndarray,
+    s: np.ndarray,
+    fwd=None,
+    bwd=None,
+    same_type: bool | None = None,
+    shift_b: bool = True,
+) -> np.ndarray:
     """VPF signal e(n): energy of frames where I-MBs rise and S-MBs fall together.
 
     Parameters
@@ -198,8 +214,9 @@ def vpf_signal(types, i: np.ndarray, s: np.ndarray, fwd=None, bwd=None,
     return e
 
 
-def periodicity(e: np.ndarray, candidates, *, blocked=None, penalty: float = 0.12,
-                min_periods: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def periodicity(
+    e: np.ndarray, candidates, *, blocked=None, penalty: float = 0.12, min_periods: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Fitness of each candidate period of the VPF signal ``e`` (phase 0).
 
     Parameters
@@ -251,6 +268,7 @@ def periodicity(e: np.ndarray, candidates, *, blocked=None, penalty: float = 0.1
 # ---------------------------------------------------------------------------
 # result
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class VPFResult:
@@ -314,11 +332,11 @@ class VPFResult:
         """
         if not np.isfinite(threshold):
             raise ValueError("threshold must be a finite number")
-        status, reason = _decide(self.status, self.reason, self.vpf_value, threshold,
-                                 self.best_gop, self.current_gop)
+        status, reason = _decide(
+            self.status, self.reason, self.vpf_value, threshold, self.best_gop, self.current_gop
+        )
         params = dict(self.params, threshold=float(threshold))
-        return _replace(self, threshold=float(threshold), status=status, reason=reason,
-                        params=params)
+        return _replace(self, threshold=float(threshold), status=status, reason=reason, params=params)
 
     def table(self) -> pd.DataFrame:
         """The seed's output table: detected, VPF value, threshold, previous GOP (+ status)."""
@@ -337,13 +355,21 @@ class VPFResult:
 
     def to_dict(self) -> dict:
         return {
-            "path": self.path, "sha256": self.sha256, "codec": self.codec,
-            "double_encoded": self.double_encoded, "vpf_value": float(self.vpf_value),
-            "threshold": float(self.threshold), "previous_gop": self.previous_gop,
-            "best_gop": self.best_gop, "current_gop": self.current_gop,
-            "status": self.status, "reason": self.reason, "mb_per_frame": self.mb_per_frame,
+            "path": self.path,
+            "sha256": self.sha256,
+            "codec": self.codec,
+            "double_encoded": self.double_encoded,
+            "vpf_value": float(self.vpf_value),
+            "threshold": float(self.threshold),
+            "previous_gop": self.previous_gop,
+            "best_gop": self.best_gop,
+            "current_gop": self.current_gop,
+            "status": self.status,
+            "reason": self.reason,
+            "mb_per_frame": self.mb_per_frame,
             "frame_types": "".join(self.frame_types),
-            "intra": self.intra.tolist(), "skip": self.skip.tolist(),
+            "intra": self.intra.tolist(),
+            "skip": self.skip.tolist(),
             "signal": self.signal.tolist(),
             "candidates": self.candidates.tolist(),
             "fitness": [None if not np.isfinite(f) else float(f) for f in self.fitness],
@@ -351,9 +377,11 @@ class VPFResult:
         }
 
     def __repr__(self) -> str:
-        return (f"VPFResult({os.path.basename(self.path)!r}, status={self.status!r}, "
-                f"vpf_value={self.vpf_value:.3f}, threshold={self.threshold:.3f}, "
-                f"previous_gop={self.previous_gop})")
+        return (
+            f"VPFResult({os.path.basename(self.path)!r}, status={self.status!r}, "
+            f"vpf_value={self.vpf_value:.3f}, threshold={self.threshold:.3f}, "
+            f"previous_gop={self.previous_gop})"
+        )
 
     def plot(self, frame_range: tuple[int, int] | None = None, show_signal: bool = True):
         """Plotly figure: I-MB and S-MB curves (and the VPF signal) over frames.
@@ -366,12 +394,31 @@ class VPFResult:
 
         x = np.arange(self.n_frames)
         rows = 2 if show_signal else 1
-        fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                            row_heights=[0.6, 0.4] if show_signal else [1.0])
-        fig.add_scatter(x=x, y=self.i_curve, mode="lines", name="I-MBs (fraction)",
-                        line=dict(color="#d62728"), row=1, col=1)
-        fig.add_scatter(x=x, y=self.s_curve, mode="lines", name="S-MBs (fraction)",
-                        line=dict(color="#2ca02c"), row=1, col=1)
+        fig = make_subplots(
+            rows=rows,
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.08,
+            row_heights=[0.6, 0.4] if show_signal else [1.0],
+        )
+        fig.add_scatter(
+            x=x,
+            y=self.i_curve,
+            mode="lines",
+            name="I-MBs (fraction)",
+            line=dict(color="#d62728"),
+            row=1,
+            col=1,
+        )
+        fig.add_scatter(
+            x=x,
+            y=self.s_curve,
+            mode="lines",
+            name="S-MBs (fraction)",
+            line=dict(color="#2ca02c"),
+            row=1,
+            col=1,
+        )
         if show_signal:
             fig.add_bar(x=x, y=self.signal, name="VPF signal", marker_color="#444", row=2, col=1)
         t = np.asarray(self.frame_types)
@@ -381,13 +428,20 @@ class VPFResult:
         if gop:
             for k in range(gop, self.n_frames, gop):
                 fig.add_vline(x=k, line=dict(color="#ff7f0e", dash="dash", width=1))
-        title = (f"VPF — {os.path.basename(self.path)}: "
-                 + ("inconclusive" if self.double_encoded is None else
-                    f"double encoded, previous GOP {gop}" if self.double_encoded else
-                    "no double encoding detected")
-                 + f" (VPF {self.vpf_value:.2f} vs threshold {self.threshold:.2f})")
-        fig.update_layout(title=title, height=480 if show_signal else 360,
-                          legend=dict(orientation="h", y=-0.15))
+        title = (
+            f"VPF — {os.path.basename(self.path)}: "
+            + (
+                "inconclusive"
+                if self.double_encoded is None
+                else f"double encoded, previous GOP {gop}"
+                if self.double_encoded
+                else "no double encoding detected"
+            )
+            + f" (VPF {self.vpf_value:.2f} vs threshold {self.threshold:.2f})"
+        )
+        fig.update_layout(
+            title=title, height=480 if show_signal else 360, legend=dict(orientation="h", y=-0.15)
+        )
         fig.update_yaxes(title_text="fraction of MBs", row=1, col=1)
         if show_signal:
             fig.update_yaxes(title_text="e(n)", row=2, col=1)
@@ -406,8 +460,10 @@ def _replace(r: VPFResult, **changes) -> VPFResult:
 def _blind_spot(current_gop: int | None) -> str:
     if not current_gop:
         return ""
-    return (f" A first encoding whose GOP equals or is a multiple of the current GOP "
-            f"({current_gop}) leaves no VPF and cannot be detected.")
+    return (
+        f" A first encoding whose GOP equals or is a multiple of the current GOP "
+        f"({current_gop}) leaves no VPF and cannot be detected."
+    )
 
 
 def _decide(status, reason, value, threshold, best_gop, current_gop) -> tuple[str, str]:
@@ -415,16 +471,18 @@ def _decide(status, reason, value, threshold, best_gop, current_gop) -> tuple[st
         return status, reason
     if value > threshold:
         return STATUS_DETECTED, (
-            f"periodic VPF peaks every {best_gop} frames: VPF value {value:.3f} > "
-            f"threshold {threshold:.3f}")
+            f"periodic VPF peaks every {best_gop} frames: VPF value {value:.3f} > threshold {threshold:.3f}"
+        )
     return STATUS_NOT_DETECTED, (
         f"no periodic VPF: VPF value {value:.3f} <= threshold {threshold:.3f} "
-        f"(best candidate period {best_gop})." + _blind_spot(current_gop))
+        f"(best candidate period {best_gop})." + _blind_spot(current_gop)
+    )
 
 
 # ---------------------------------------------------------------------------
 # analysis
 # ---------------------------------------------------------------------------
+
 
 def analyze(
     path: str | os.PathLike,
@@ -501,10 +559,20 @@ def analyze(
     full = sizes[:-1] if len(sizes) > 1 else []  # the last GOP may be cut short
     current_gop = full[0] if full and all(g == full[0] for g in full) else None
 
-    params = dict(threshold=thr, min_gop=min_gop, max_gop=max_gop, min_periods=min_periods,
-                  penalty=penalty, same_type=same, shift_b=shift_b, workers=workers,
-                  threshold_source="argument" if threshold is not None else str(THRESHOLD_FILE.name),
-                  mb_params=dict(mb.params), complete=mb.complete, decode_error=mb.error)
+    params = dict(
+        threshold=thr,
+        min_gop=min_gop,
+        max_gop=max_gop,
+        min_periods=min_periods,
+        penalty=penalty,
+        same_type=same,
+        shift_b=shift_b,
+        workers=workers,
+        threshold_source="argument" if threshold is not None else str(THRESHOLD_FILE.name),
+        mb_params=dict(mb.params),
+        complete=mb.complete,
+        decode_error=mb.error,
+    )
 
     i_curve, s_curve = mb_curves(types, intra, skip, mbn)
     signal = vpf_signal(types, i_curve, s_curve, fwd, bwd, same_type=same, shift_b=shift_b)
@@ -512,35 +580,58 @@ def analyze(
     candidates = np.arange(min_gop, hi + 1) if hi >= min_gop else np.arange(0)
     blocked = types == "I"
     blocked[-1] = True  # the last frame has no successor to compare with
-    fitness, observable = periodicity(signal, candidates, blocked=blocked, penalty=penalty,
-                                      min_periods=min_periods)
+    fitness, observable = periodicity(
+        signal, candidates, blocked=blocked, penalty=penalty, min_periods=min_periods
+    )
 
     def result(status, reason, value=0.0, best=None):
         return VPFResult(
-            path=str(p), sha256=mb.sha256, codec=mb.codec, mb_per_frame=mbn,
-            frame_types=tuple(types.tolist()), intra=intra, skip=skip, i_curve=i_curve,
-            s_curve=s_curve, signal=signal, candidates=candidates, fitness=fitness,
-            vpf_value=float(value), threshold=thr, best_gop=best, current_gop=current_gop,
-            status=status, reason=reason, params=params)
+            path=str(p),
+            sha256=mb.sha256,
+            codec=mb.codec,
+            mb_per_frame=mbn,
+            frame_types=tuple(types.tolist()),
+            intra=intra,
+            skip=skip,
+            i_curve=i_curve,
+            s_curve=s_curve,
+            signal=signal,
+            candidates=candidates,
+            fitness=fitness,
+            vpf_value=float(value),
+            threshold=thr,
+            best_gop=best,
+            current_gop=current_gop,
+            status=status,
+            reason=reason,
+            params=params,
+        )
 
     if not (types != "I").any():
-        return result(STATUS_INCONCLUSIVE,
-                      "all frames are intra-coded (I-frames only): there are no P- or B-frames "
-                      "whose macroblock types could show a VPF")
+        return result(
+            STATUS_INCONCLUSIVE,
+            "all frames are intra-coded (I-frames only): there are no P- or B-frames "
+            "whose macroblock types could show a VPF",
+        )
     if n < min_periods * min_gop + 1:
-        return result(STATUS_INCONCLUSIVE,
-                      f"video too short: {n} frames, but {min_periods} periods of the smallest "
-                      f"candidate GOP ({min_gop}) need {min_periods * min_gop + 1}")
+        return result(
+            STATUS_INCONCLUSIVE,
+            f"video too short: {n} frames, but {min_periods} periods of the smallest "
+            f"candidate GOP ({min_gop}) need {min_periods * min_gop + 1}",
+        )
     valid = np.isfinite(fitness)
     if not valid.any():
-        return result(STATUS_INCONCLUSIVE,
-                      f"no candidate GOP between {min_gop} and {hi} has {min_periods} multiples "
-                      "that are not I-frames of the current encoding (video too short, or the "
-                      "current GOP hides them)")
+        return result(
+            STATUS_INCONCLUSIVE,
+            f"no candidate GOP between {min_gop} and {hi} has {min_periods} multiples "
+            "that are not I-frames of the current encoding (video too short, or the "
+            "current GOP hides them)",
+        )
     if signal.max() <= 0:
-        return result(STATUS_NOT_DETECTED,
-                      "no frame shows the VPF (I-MBs rising while S-MBs fall)."
-                      + _blind_spot(current_gop))
+        return result(
+            STATUS_NOT_DETECTED,
+            "no frame shows the VPF (I-MBs rising while S-MBs fall)." + _blind_spot(current_gop),
+        )
     k = int(np.argmax(np.where(valid, fitness, -np.inf)))
     best = int(candidates[k])
     value = float(fitness[k])

@@ -93,23 +93,39 @@ def make_specs(n_pos: int, n_neg: int, seed: int, bframes: int, sources: list[st
         c1 = ("mpeg2", "mpeg4", "h264")[k % 3]
         lo, hi = FIRST_QUALITY[c1]
         g1 = int(rng.integers(10, 51))
-        specs.append(dict(
-            label=1, source=sources[int(rng.integers(len(sources)))],
-            first=dict(codec=c1, quality=int(rng.integers(lo, hi + 1)), gop=g1, bframes=0),
-            second=dict(codec="h264", quality=int(rng.integers(*SECOND_QP) + 1),
-                        gop=_second_gop(rng, g1), bframes=bframes),
-            id=f"pos{seed}_{bframes}_{k:03d}"))
+        specs.append(
+            dict(
+                label=1,
+                source=sources[int(rng.integers(len(sources)))],
+                first=dict(codec=c1, quality=int(rng.integers(lo, hi + 1)), gop=g1, bframes=0),
+                second=dict(
+                    codec="h264",
+                    quality=int(rng.integers(*SECOND_QP) + 1),
+                    gop=_second_gop(rng, g1),
+                    bframes=bframes,
+                ),
+                id=f"pos{seed}_{bframes}_{k:03d}",
+            )
+        )
     for k in range(n_neg):
-        specs.append(dict(
-            label=0, source=sources[int(rng.integers(len(sources)))], first=None,
-            second=dict(codec="h264", quality=int(rng.integers(*SECOND_QP) + 1),
-                        gop=int(rng.integers(10, 61)), bframes=bframes),
-            id=f"neg{seed}_{bframes}_{k:03d}"))
+        specs.append(
+            dict(
+                label=0,
+                source=sources[int(rng.integers(len(sources)))],
+                first=None,
+                second=dict(
+                    codec="h264",
+                    quality=int(rng.integers(*SECOND_QP) + 1),
+                    gop=int(rng.integers(10, 61)),
+                    bframes=bframes,
+                ),
+                id=f"neg{seed}_{bframes}_{k:03d}",
+            )
+        )
     return specs
 
 
-def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None,
-               size=(288, 352)) -> Path:
+def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None, size=(288, 352)) -> Path:
     """Encode one spec into ``out_dir/<id>.mp4`` (reused when it exists); returns the path."""
     out = Path(out_dir) / f"{spec['id']}.mp4"
     if out.exists():
@@ -132,17 +148,34 @@ def _run_one(args) -> dict:
     spec, out_dir, n_frames, cache_dir, size, kw = args
     path = build_case(spec, out_dir, n_frames, cache_dir, size=size)
     r = analyze(path, threshold=0.0, **(kw or {}))
-    return dict(id=spec["id"], label=spec["label"], source=spec["source"],
-                first=json.dumps(spec["first"]), second=json.dumps(spec["second"]),
-                first_codec=(spec["first"] or {}).get("codec"),
-                true_gop=(spec["first"] or {}).get("gop"),
-                second_gop=spec["second"]["gop"], second_qp=spec["second"]["quality"],
-                bframes=spec["second"]["bframes"], vpf_value=r.vpf_value,
-                best_gop=r.best_gop, status=r.status, n_frames=r.n_frames)
+    return dict(
+        id=spec["id"],
+        label=spec["label"],
+        source=spec["source"],
+        first=json.dumps(spec["first"]),
+        second=json.dumps(spec["second"]),
+        first_codec=(spec["first"] or {}).get("codec"),
+        true_gop=(spec["first"] or {}).get("gop"),
+        second_gop=spec["second"]["gop"],
+        second_qp=spec["second"]["quality"],
+        bframes=spec["second"]["bframes"],
+        vpf_value=r.vpf_value,
+        best_gop=r.best_gop,
+        status=r.status,
+        n_frames=r.n_frames,
+    )
 
 
-def run_set(specs: list[dict], out_dir, n_frames: int = 250, cache_dir=None,
-            progress: bool = True, analyze_kwargs=None, size=(288, 352), jobs: int = 1) -> list[dict]:
+def run_set(
+    specs: list[dict],
+    out_dir,
+    n_frames: int = 250,
+    cache_dir=None,
+    progress: bool = True,
+    analyze_kwargs=None,
+    size=(288, 352),
+    jobs: int = 1,
+) -> list[dict]:
     """Build every clip and analyse it; one row (dict) per clip with spec, score and GOP.
 
     ``jobs`` > 1 runs that many worker processes (results keep the order of ``specs``).
@@ -157,5 +190,4 @@ def run_set(specs: list[dict], out_dir, n_frames: int = 250, cache_dir=None,
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        return list(tqdm(pool.map(_run_one, args), total=len(args), disable=not progress,
-                         desc="VPF set"))
+        return list(tqdm(pool.map(_run_one, args), total=len(args), disable=not progress, desc="VPF set"))
