@@ -600,7 +600,8 @@ def model_card(res: TrainResult | dict, command: str) -> str:
     )
     return "\n".join(
         [
-            f"FOCAL {what} (seed 000 CNN, {p['parameters']:,} parameters, 64x64 luma patches on the 8x8 grid).",
+            f"FOCAL {what} (seed 000 CNN, {p['parameters']:,} parameters, "
+            "64x64 luma patches on the 8x8 grid).",
             f"Data (toolkit.focal.data{_version_text(p)}, frames 240x320, GOP 30, {p['frames_per_video']} "
             "frames per encode): "
             f"train {len(d['train']['sources'])} sources / {d['train']['videos']} encodes"
@@ -613,7 +614,8 @@ def model_card(res: TrainResult | dict, command: str) -> str:
             f"Training: {p['optimizer']} lr {p['lr']}"
             + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")
             + f", cross-entropy, batch {p['crops_per_batch']} crops x {p['patches_per_crop']} patches, "
-            f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, best val loss at epoch {r['best_epoch']}, "
+            f"{p['epochs_run']} epochs x {p['steps_per_epoch']} steps, "
+            f"best val loss at epoch {r['best_epoch']}, "
             f"seed {p['seed']}, {r['seconds'] / 60:.0f} min on {p['device']} ({p['threads']} threads"
             + (", bfloat16 autocast" if p.get("precision") == "bf16" else "")
             + ")."
