@@ -38,6 +38,7 @@ from torch import nn
 
 __all__ = [
     "FocalNet",
+    "from_checkpoint",
     "PATCH",
     "GRID",
     "CODEC_CLASSES",
@@ -177,6 +178,20 @@ def highpass_init_(net: FocalNet, noise: float = 0.1, generator: torch.Generator
     w = w - w.mean(dim=(2, 3), keepdim=True)
     net.conv1.weight.copy_(w.to(net.conv1.weight.device))
     net.conv1.bias.zero_()
+    return net
+
+
+def from_checkpoint(ck) -> FocalNet:
+    """A :class:`FocalNet` from a ``toolkit.weights`` checkpoint of kind ``"focal"``
+    (the builder :func:`toolkit.weights.load` calls); ``meta`` is the model card.
+
+    >>> from toolkit import weights
+    >>> weights.load("focal/quality", device="cpu").classes
+    ('delta5', 'delta10', 'delta20', 'delta40')
+    """
+    net = FocalNet(int(ck.config["num_classes"]), classes=ck.config["classes"])
+    net.load_state_dict(ck.state_dict)
+    net.meta = dict(ck.card)
     return net
 
 

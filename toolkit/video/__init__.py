@@ -9,6 +9,7 @@ The only place in the toolkit that opens media for reading.
 """
 
 from toolkit.video.errors import UnsupportedCodecError, VideoError, VideoReadError
+from toolkit.video.frames import FrameSource, as_frame_array, read_frames, rgb_to_luma
 from toolkit.video.io import (
     GOPStructure,
     VideoInfo,
@@ -36,6 +37,10 @@ __all__ = [
     "VideoInfo",
     "GOPStructure",
     "probe",
+    "read_frames",
+    "FrameSource",
+    "as_frame_array",
+    "rgb_to_luma",
     "iter_luma",
     "iter_frames",
     "luma_plane",

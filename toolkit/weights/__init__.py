@@ -1,19 +1,27 @@
-"""Registry of model weight files: name -> file, SHA-256, URLs, model card.
+"""Model weights: one registry, one checkpoint format, one safe loader.
 
-Weights are looked up, in order, in
+Registry names (``"focal/codec"``) map to a file, its full SHA-256, URLs, the
+command that trains it and a model card. A name is looked up, in order, in
 
 1. the weights shipped inside the package (``toolkit/weights/files/``),
-2. the user cache (``$TOOLKIT_CACHE`` or ``~/.cache/forensics-toolkit/weights``),
-3. the registry's URLs (downloaded into the cache, only when ``download=True``).
+2. the user cache (``$TOOLKIT_CACHE/weights`` or ``~/.cache/forensics-toolkit/weights``),
+3. the registry's URLs (downloaded into the cache, only when ``download=True``),
 
-Every file is checked against its SHA-256 before it is used. When a file
-cannot be found or fetched, :class:`WeightsNotFoundError` says which file it
-is, where to put it, and which project command trains it.
+and never through the current directory. Every registered file is checked
+against its full SHA-256 before it is read, and every checkpoint is read with
+``torch.load(..., weights_only=True)``, so a crafted file cannot run code.
+
+* :func:`load` — a model (or a :class:`Checkpoint`) from a registry name or a file;
+* :func:`save` — the one checkpoint format: state dict + config + JSON model card;
+* :func:`register` / :func:`register_file` — add weights to the registry.
+
+When a file cannot be found or fetched, :class:`WeightsNotFoundError` says
+which file it is, where to put it, and which project command trains it.
 
 Example
 -------
 >>> from toolkit import weights
->>> weights.register(weights.WeightSpec(name="demo", filename="demo.pt",
+>>> _ = weights.register(weights.WeightSpec(name="demo", filename="demo.pt",
 ...     sha256="0" * 64, train_command="python -m toolkit.demo.train"))
 >>> "demo" in weights.available()
 True
@@ -23,19 +31,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
-from toolkit._util import sha256_file
+from toolkit._util import resolve_device, sha256_file
 
 __all__ = [
     "WeightSpec",
+    "Checkpoint",
     "WeightsNotFoundError",
     "WeightsHashError",
+    "WeightsFormatError",
+    "UnknownWeightsError",
+    "FORMAT",
+    "load",
+    "load_checkpoint",
+    "save",
     "register",
+    "register_builder",
     "spec",
     "available",
     "path",
@@ -55,6 +74,24 @@ class WeightsNotFoundError(FileNotFoundError):
 
 class WeightsHashError(ValueError):
     """A weight file exists but its SHA-256 differs from the registry's."""
+
+
+class WeightsFormatError(ValueError):
+    """A file is not a checkpoint this toolkit can read safely (or not of the expected kind)."""
+
+
+class UnknownWeightsError(KeyError, ValueError):
+    """No weights are registered under a name (a ``KeyError`` and a ``ValueError``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+#: the checkpoint format written by :func:`save`
+FORMAT = "forensics-toolkit.checkpoint/1"
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -81,15 +118,39 @@ class WeightSpec:
     size_bytes: int | None = None
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if (
+            not isinstance(self.filename, str)
+            or not _PLAIN_NAME.match(self.filename)
+            or ".." in self.filename
+        ):
+            raise ValueError(
+                f"weights {self.name!r}: file name {self.filename!r} must be a plain name "
+                "(letters, digits, '.', '_', '-'; no folder, no '..', not absolute)"
+            )
+        if not isinstance(self.sha256, str) or not _HEX64.match(self.sha256):
+            raise ValueError(
+                f"weights {self.name!r}: a registry entry needs the file's full SHA-256 (64 lowercase hex "
+                f"digits), got {self.sha256!r}; a prefix can be forged"
+            )
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The entry as plain JSON types (the shipped index's format)."""
+        d = asdict(self)
+        d["urls"] = list(self.urls)
+        return d
 
 
 _REGISTRY: dict[str, WeightSpec] = {}
 
 
 def register(weight_spec: WeightSpec, *, replace: bool = True) -> WeightSpec:
-    """Add ``weight_spec`` to the registry (replacing a same-named entry)."""
+    """Add ``weight_spec`` to the registry (replacing a same-named entry).
+
+    >>> register(WeightSpec(name="doc/x", filename="x.pt", sha256="1" * 64)).name
+    'doc/x'
+    """
+    _load_shipped_index()
     if not replace and weight_spec.name in _REGISTRY:
         raise ValueError(f"weights {weight_spec.name!r} are already registered")
     _REGISTRY[weight_spec.name] = weight_spec
@@ -97,29 +158,45 @@ def register(weight_spec: WeightSpec, *, replace: bool = True) -> WeightSpec:
 
 
 def available() -> list[str]:
-    """Names of all registered weight files (shipped or not)."""
+    """Names of all registered weight files (shipped or not).
+
+    >>> "focal/codec" in available()
+    True
+    """
     _load_shipped_index()
     return sorted(_REGISTRY)
 
 
 def spec(name: str) -> WeightSpec:
-    """The :class:`WeightSpec` registered under ``name``."""
+    """The :class:`WeightSpec` registered under ``name``; :class:`UnknownWeightsError` otherwise.
+
+    >>> spec("focal/codec").filename
+    'focal_codec.pt'
+    """
     _load_shipped_index()
     try:
         return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(
+    except (KeyError, TypeError):
+        raise UnknownWeightsError(
             f"no weights registered under {name!r}; known: {', '.join(sorted(_REGISTRY)) or 'none'}"
         ) from None
 
 
 def model_card(name: str) -> str:
-    """The model card text of the weights ``name``."""
+    """The model card text of the weights ``name``.
+
+    >>> "H.264" in model_card("focal/codec")
+    True
+    """
     return spec(name).card
 
 
 def cache_dir() -> Path:
-    """User cache folder for weights (``$TOOLKIT_CACHE`` overrides it)."""
+    """User cache folder for weights (``$TOOLKIT_CACHE`` overrides it).
+
+    >>> cache_dir().name
+    'weights'
+    """
     root = os.environ.get("TOOLKIT_CACHE")
     if root:
         return Path(root).expanduser() / "weights"
@@ -127,7 +204,11 @@ def cache_dir() -> Path:
 
 
 def shipped_dir() -> Path:
-    """Folder of the weights that ship inside the package."""
+    """Folder of the weights that ship inside the package.
+
+    >>> (shipped_dir() / "index.json").is_file()
+    True
+    """
     return SHIPPED_DIR
 
 
@@ -162,8 +243,8 @@ def path(name: str, *, download: bool = False, verify: bool = True) -> Path:
     Raises :class:`WeightsNotFoundError` (saying where to put the file and how
     to train it) when the file is missing and cannot be downloaded.
 
-    >>> path("focal/codec")  # doctest: +SKIP
-    PosixPath('.../toolkit/weights/files/focal_codec.pt')
+    >>> path("focal/codec").name
+    'focal_codec.pt'
     """
     s = spec(name)
     tried = []
@@ -214,7 +295,13 @@ def _load_shipped_index() -> None:
     if index.is_file():
         for entry in json.loads(index.read_text()):
             entry["urls"] = tuple(entry.get("urls", ()))
-            _REGISTRY.setdefault(entry["name"], WeightSpec(**entry))
+            try:
+                s = WeightSpec(**entry)
+            except (TypeError, ValueError) as e:
+                raise WeightsFormatError(
+                    f"the shipped weights index {index} has an invalid entry: {e}"
+                ) from None
+            _REGISTRY.setdefault(s.name, s)
 
 
 def register_file(
@@ -229,9 +316,11 @@ def register_file(
 ) -> WeightSpec:
     """Register a freshly trained weight file and (``ship=True``) record it in the shipped index.
 
-    Used by the training scripts: copies ``file`` into the shipped folder,
-    computes its SHA-256 and writes the entry (with the model card) into
-    ``files/index.json`` so that later sessions find it.
+    Used by the training scripts: copies ``file`` into the shipped folder
+    (or the user cache), computes its SHA-256 and, when shipping, writes the
+    entry (with the model card) into ``files/index.json``.
+
+    >>> register_file("doc/cached", "model.pt", train_command="cmd", card="...", ship=False)  # doctest: +SKIP
     """
     file = Path(file)
     _load_shipped_index()
@@ -261,3 +350,218 @@ def register_file(
             e["urls"] = list(e.get("urls", ()))
         index.write_text(json.dumps(entries, indent=2) + "\n")
     return s
+
+
+# --- the checkpoint format and the one loader ----------------------------------------
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint read by :func:`load_checkpoint`.
+
+    Attributes
+    ----------
+    kind : what the state dict belongs to (``"focal"``, ``"geo.country"``, ...).
+    state_dict : tensor name -> tensor (CPU).
+    config : what rebuilds the model (architecture, class names, ...), plain JSON types.
+    card : model card (plain JSON types: data seen, training, measured figures).
+    extra : anything else saved beside (optimizer state for resuming training, ...).
+    file : the file read; sha256 : its SHA-256; name : the registry name, or None.
+    """
+
+    kind: str
+    state_dict: dict
+    config: dict
+    card: dict
+    extra: dict
+    file: str
+    sha256: str
+    name: str | None = None
+
+
+_BUILDERS: dict[str, str] = {}
+
+
+def register_builder(kind: str, target: str) -> None:
+    """Say which function builds a model from a :class:`Checkpoint` of ``kind``.
+
+    ``target`` is ``"module:function"``, imported when first needed (so this
+    module imports no method package).
+
+    >>> register_builder("doc.kind", "toolkit.doc:build")
+    """
+    if ":" not in target:
+        raise ValueError(f"builder target must be 'module:function', got {target!r}")
+    _BUILDERS[kind] = target
+
+
+register_builder("focal", "toolkit.focal.model:from_checkpoint")
+register_builder("geo.country", "toolkit.geo.country:from_checkpoint")
+register_builder("geo.city", "toolkit.geo.city:from_checkpoint")
+register_builder("residual.svm", "toolkit.residual.svm:from_checkpoint")
+register_builder("fsvm", "toolkit.fsvm.model:from_checkpoint")
+
+
+def _resolve(name_or_path, *, download: bool) -> tuple[Path, str, str | None]:
+    """(file, sha256, registry name) — a registered name first, then an explicit file path."""
+    if isinstance(name_or_path, str):
+        _load_shipped_index()
+        if name_or_path in _REGISTRY:
+            file = path(name_or_path, download=download, verify=False)
+            digest = sha256_file(file)
+            _verify_digest(file, digest, _REGISTRY[name_or_path])
+            return file, digest, name_or_path
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(f"expected a registry name or a checkpoint path, got {type(name_or_path).__name__}")
+    p = Path(name_or_path).expanduser()
+    if not p.is_file():
+        raise WeightsNotFoundError(
+            f"{str(name_or_path)!r} is neither a registered weights name nor a checkpoint file. "
+            f"Registered names: {', '.join(available()) or 'none'}."
+        )
+    return p, sha256_file(p), None
+
+
+def _verify_digest(file: Path, digest: str, s: WeightSpec) -> None:
+    if digest != s.sha256:
+        raise WeightsHashError(
+            f"weights file {file} has SHA-256 {digest}, but the registry expects {s.sha256} "
+            f"for {s.name!r}: the file is corrupt, from another version, or not what it claims; "
+            "it was not loaded. Delete it and retrain/download it "
+            f"({s.train_command or 'see the model card'})."
+        )
+
+
+def _torch_load(file: Path) -> Any:
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, AttributeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WeightsFormatError(
+            f"{file} cannot be read safely as a checkpoint (torch.load with weights_only=True refused it: "
+            f"{first}). It may be corrupt, or a pickle that would run code; it was not loaded."
+        ) from None
+
+
+def load_checkpoint(
+    name_or_path: str | os.PathLike, *, kind: str | None = None, download: bool = False
+) -> Checkpoint:
+    """Read a checkpoint safely: registry name (hash checked first) or file path, ``weights_only=True``.
+
+    Parameters
+    ----------
+    name_or_path : registry name (``"focal/codec"``) or a checkpoint file.
+    kind : expected kind; another kind raises :class:`WeightsFormatError`.
+    download : fetch a registered file from its URLs when it is not local.
+
+    Raises
+    ------
+    WeightsNotFoundError, WeightsHashError, WeightsFormatError
+
+    >>> load_checkpoint("focal/codec").config["classes"]
+    ['mpeg2', 'mpeg4', 'h264', 'h265']
+    """
+    file, digest, name = _resolve(name_or_path, download=download)
+    ck = _torch_load(file)
+    if not isinstance(ck, dict) or ck.get("format") != FORMAT or not isinstance(ck.get("state_dict"), dict):
+        raise WeightsFormatError(
+            f"{file} is not a checkpoint written by toolkit.weights.save (format {FORMAT!r})"
+        )
+    if kind is not None and ck.get("kind") != kind:
+        raise WeightsFormatError(f"{file} holds a {ck.get('kind')!r} checkpoint, not {kind!r}")
+    card, config = ck.get("card"), ck.get("config")
+    card = json.loads(card) if isinstance(card, str) else card
+    config = json.loads(config) if isinstance(config, str) else config
+    return Checkpoint(
+        kind=str(ck.get("kind")),
+        state_dict=ck["state_dict"],
+        config=json.loads(ck.get("config", "{}"))
+        if isinstance(ck.get("config"), str)
+        else dict(ck.get("config", {})),
+        card=dict(card or {}),
+        extra=dict(ck.get("extra", {})),
+        file=str(file),
+        sha256=digest,
+        name=name,
+    )
+
+
+def load(
+    name_or_path: str | os.PathLike, device: str = "auto", *, kind: str | None = None, download: bool = False
+):
+    """The model of a checkpoint, built, on ``device`` and in eval mode.
+
+    The model gets ``weights_name`` (registry name or None), ``weights_sha256``
+    and ``card`` attributes, for results' ``params``.
+
+    Parameters
+    ----------
+    name_or_path : registry name or checkpoint file (see :func:`load_checkpoint`).
+    device : ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+    kind : expected kind (optional).
+
+    >>> net = load("focal/codec", device="cpu")
+    >>> net.classes, len(net.weights_sha256)
+    (('mpeg2', 'mpeg4', 'h264', 'h265'), 64)
+    """
+    ck = load_checkpoint(name_or_path, kind=kind, download=download)
+    target = _BUILDERS.get(ck.kind)
+    if target is None:
+        raise WeightsFormatError(f"{ck.file}: no builder is registered for checkpoint kind {ck.kind!r}")
+    module, func = target.split(":")
+    model = getattr(import_module(module), func)(ck)
+    if hasattr(model, "to") and hasattr(model, "eval"):
+        model = model.to(resolve_device(device)).eval()
+    for attr, value in (("weights_name", ck.name), ("weights_sha256", ck.sha256), ("card", ck.card)):
+        try:
+            setattr(model, attr, value)
+        except AttributeError:
+            pass
+    return model
+
+
+def save(
+    model_or_state,
+    file: str | os.PathLike,
+    *,
+    kind: str,
+    config: dict | None = None,
+    card: dict | None = None,
+    extra: dict | None = None,
+) -> Path:
+    """Write the one checkpoint format: ``{format, kind, state_dict, config, card, extra}``.
+
+    ``model_or_state`` is a ``torch.nn.Module`` or a state dict of tensors.
+    ``config`` and ``card`` must be plain JSON types (they are stored as JSON
+    text); ``extra`` holds tensors / plain types only (e.g. an optimizer's
+    state dict), so that :func:`load_checkpoint` reads it with ``weights_only=True``.
+    The parent folder is created; the file is written atomically.
+
+    >>> import torch, tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "lin.pt"
+    >>> _ = save(torch.nn.Linear(2, 1), f, kind="doc.linear", config={"in": 2})
+    >>> load_checkpoint(f).config
+    {'in': 2}
+    """
+    import torch
+
+    from toolkit.result import json_safe
+
+    state = model_or_state.state_dict() if hasattr(model_or_state, "state_dict") else dict(model_or_state)
+    state = {k: v.detach().cpu() if hasattr(v, "detach") else v for k, v in state.items()}
+    payload = {
+        "format": FORMAT,
+        "kind": str(kind),
+        "state_dict": state,
+        "config": json.dumps(json_safe(config or {})),
+        "card": json.dumps(json_safe(card or {})),
+        "extra": dict(extra or {}),
+    }
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=file.parent, delete=False, suffix=".tmp") as tmp:
+        torch.save(payload, tmp)
+    Path(tmp.name).replace(file)
+    return file
