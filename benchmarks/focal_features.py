@@ -22,7 +22,7 @@ import torch
 
 from toolkit._util import quick_mode, resolve_device
 from toolkit.focal import FocalNet, features, features_patchwise, load_model
-from toolkit.focal.features import TRUNK_STRIP_ROWS, _fused_trunk
+from toolkit.focal.features import TRUNK_STRIP_ROWS, fused_trunk
 from toolkit.weights import WeightsNotFoundError
 
 OUT = Path(__file__).resolve().parent / "results" / "focal_features.json"
@@ -177,7 +177,7 @@ def main() -> dict:
         strategies = {}
         with torch.no_grad():
             for rows in (None, 4, 8, 16):
-                wall, _ = timed(lambda r=rows: [_fused_trunk(m, x, strip_rows=r) for m in models.values()], n)
+                wall, _ = timed(lambda r=rows: [fused_trunk(m, x, strip_rows=r) for m in models.values()], n)
                 strategies["one_pass" if rows is None else f"strips_{rows}"] = wall
         res["trunk_720p_both_models_s_wall"] = {
             **strategies,

@@ -478,7 +478,6 @@ def run_speed(args, nets) -> dict:
 def load_nets(random_weights: bool, weights_dir: str | None = None) -> tuple[dict, dict]:
     import torch
 
-    from toolkit._util import sha256_file
     from toolkit.focal import FocalNet, load_model
 
     if random_weights:
@@ -488,11 +487,9 @@ def load_nets(random_weights: bool, weights_dir: str | None = None) -> tuple[dic
             {"tag": "random", "weights": "RANDOM (pipeline/speed check only; AUCs meaningless)"},
         )
     if weights_dir:  # files written by `python -m toolkit.focal.train ... --out DIR/focal_<name>.pt`
-        from toolkit.focal import _load_file
-
         files = {n: Path(weights_dir) / f"focal_{n}.pt" for n in ("codec", "quality")}
-        nets = {n: _load_file(f, "cpu") for n, f in files.items()}
-        shas = {n: sha256_file(f) for n, f in files.items()}
+        nets = {n: load_model(f, device="cpu") for n, f in files.items()}
+        shas = {n: net.weights_sha256 for n, net in nets.items()}
         return nets, {
             "tag": "w" + "".join(v[:8] for v in shas.values()),
             "weights": {f"file:{files[n]}": shas[n] for n in files},

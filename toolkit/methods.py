@@ -178,7 +178,7 @@ def names() -> list[str]:
     """Registered method names, in registration order.
 
     >>> names()[:2]
-    ['vpf', 'focal.classify']
+    ['video.macroblocks', 'vpf']
     """
     return list(_REGISTRY)
 
@@ -198,14 +198,30 @@ def get(name: str) -> Method:
 def run(name: str, path, **params):
     """Run the registered method ``name`` on ``path`` and return its :class:`~toolkit.result.Result`.
 
-    >>> r = run("vpf", "sample_data/double/double_mpeg2_h264.mp4")  # doctest: +SKIP
-    >>> r.verdict, r.previous_gop                                  # doctest: +SKIP
+    >>> r = run("vpf", "sample_data/double/double_mpeg2_h264.mp4")
+    >>> r.verdict, r.previous_gop
     ('double_encoded', 12)
     """
     return get(name).run(path, **params)
 
 
 # --- the entries ------------------------------------------------------------------------
+register(
+    Method(
+        name="video.macroblocks",
+        title="frame and macroblock types (intra / inter / skip per frame)",
+        seed="seed 002",
+        citation="FFmpeg's decoder macroblock types through PyAV; the VPF (seed 002) reads these counts",
+        input_kind="video",
+        target="toolkit.video:macroblock_types",
+        explanation=(
+            "How every frame was coded: its picture type (I, P, B) and how many of its macroblocks are "
+            "intra-coded, predicted from other frames, or skipped. It describes the stream and decides "
+            "nothing; double encoding and synthetic video leave their traces in these counts."
+        ),
+        codecs=("h264", "mpeg2video", "mpeg4"),
+    )
+)
 _FOCAL = (
     "S. Verde, P. Bestagini, S. Milani, G. Calvagno, S. Tubaro, 'FOCAL: a forgery localization "
     "framework based on video coding self-consistency' (seed 000)"

@@ -1,28 +1,31 @@
-"""PatchFeatureExplorer: FOCAL patch descriptors and class probabilities over a frame."""
+"""PatchFeatureExplorer: FOCAL patch descriptors and class probabilities over a frame.
+
+The explorer draws :class:`toolkit.focal.FeatureMap` results; given a path or
+frames instead, it asks :func:`toolkit.focal.features` for them (one per model).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from toolkit.focal import PATCH, FeatureMap, features, load_model, to_luma
-from toolkit.video import VideoError
+from toolkit.focal import PATCH, FeatureMap, features, load_model
+from toolkit.video import FrameSource, VideoError, as_frame_array
 from toolkit.weights import WeightsNotFoundError
 
 
-def _read_frames(source, max_frames: int) -> np.ndarray:
-    """T x H x W luma of a path (first ``max_frames`` frames) or an array."""
-    if isinstance(source, np.ndarray):
-        return to_luma(source)[:max_frames]
-    from toolkit.video import iter_luma
-
-    frames = list(iter_luma(source, count=max_frames))
-    if not frames:
-        raise ValueError(f"{source}: no frames decoded")
-    return to_luma(np.stack(frames))
+def _luma_frames(source, indices) -> np.ndarray:
+    """``T x H x W`` luma of ``source`` (path or array) at the frame numbers ``indices``."""
+    got = dict(FrameSource(source, indices=[int(i) for i in indices], fmt="luma"))
+    missing = [int(i) for i in indices if int(i) not in got]
+    if missing:
+        raise ValueError(f"frames {missing[:5]} of the feature maps are not in the given video/frames")
+    return np.stack([got[int(i)] for i in indices])
 
 
 class PatchFeatureExplorer(w.VBox):
@@ -30,8 +33,10 @@ class PatchFeatureExplorer(w.VBox):
 
     Parameters
     ----------
-    source : path or uint8 array
-        Video file or frames (luma ``T x H x W`` / RGB ``T x H x W x 3``).
+    source : FeatureMap, dict name -> FeatureMap, path or uint8 array
+        :func:`toolkit.focal.features` result(s) to draw (frames are read from their
+        ``path``, or given as ``frames``); or a video file / frames (luma ``T x H x W``,
+        RGB ``T x H x W x 3``) whose feature maps are computed with ``models``.
     models : dict name -> FocalNet, optional
         Default: the shipped ``'codec'`` and ``'quality'`` models (:func:`toolkit.focal.load_model`).
     feature_maps : dict name -> FeatureMap, optional
@@ -40,6 +45,8 @@ class PatchFeatureExplorer(w.VBox):
         Patch stride in pixels (multiple of 8).
     max_frames : int
         Frames of a video read and analysed.
+    frames : uint8 array, optional
+        The frames behind FeatureMaps of an array (a FeatureMap of a file reads its own).
 
     Controls: ``frame``, ``row`` / ``col`` (patch index; clicking the frame sets them),
     ``model`` (whose descriptor is shown), ``channel`` (heat map: a class probability
@@ -47,8 +54,12 @@ class PatchFeatureExplorer(w.VBox):
     Outputs: ``frame_fig`` (luma + heat map + selected patch box), ``crop_fig`` (64x64 crop),
     ``probs_fig`` (class probabilities per model), ``desc_fig`` (64-d descriptor), ``status``.
 
-    >>> ex = PatchFeatureExplorer("sample_data/real/eat.mkv")  # doctest: +SKIP
-    >>> ex.row.value, ex.col.value = 3, 5                        # doctest: +SKIP
+    >>> from toolkit.focal import features
+    >>> fm = features("sample_data/single/single_h264.mp4", "codec", stride=32, count=1, device="cpu")
+    >>> ex = PatchFeatureExplorer(fm)
+    >>> ex.row.value, ex.col.value = 3, 5
+    >>> ex.crop_fig.layout.title.text
+    'patch (3, 5) at y=96, x=160'
     """
 
     def __init__(
@@ -58,6 +69,7 @@ class PatchFeatureExplorer(w.VBox):
         feature_maps: Mapping[str, FeatureMap] | None = None,
         stride: int = 8,
         max_frames: int = 8,
+        frames: np.ndarray | None = None,
     ):
         self.status = w.HTML()
         self.maps: dict[str, FeatureMap] = {}
@@ -85,9 +97,10 @@ class PatchFeatureExplorer(w.VBox):
             ]
         )
         try:
-            self._load(source, models, feature_maps, stride, max_frames)
+            self._load(source, models, feature_maps, stride, max_frames, frames)
         except (FileNotFoundError, IsADirectoryError, VideoError, WeightsNotFoundError, ValueError) as exc:
             self.status.value = f"<b style='color:#b00'>{type(exc).__name__}</b>: {exc}"
+            self.maps = {}
             return
         for c in (self.frame, self.channel, self.opacity):
             c.observe(lambda _: self.redraw(), names="value")
@@ -96,15 +109,43 @@ class PatchFeatureExplorer(w.VBox):
         self.redraw()
 
     # ------------------------------------------------------------------------------------------
-    def _load(self, source, models, feature_maps, stride, max_frames) -> None:
-        self.frames = _read_frames(source, max_frames)
-        if feature_maps:
+    def _load(self, source, models, feature_maps, stride, max_frames, frames) -> None:
+        note = ""
+        if isinstance(source, FeatureMap):
+            self.maps = {(source.params.get("weights_name") or "features").split("/")[-1]: source}
+        elif isinstance(source, Mapping):
+            self.maps = dict(source)
+        elif feature_maps:
             self.maps = dict(feature_maps)
+            frames = source if frames is None else frames
         else:
             if models is None:
                 models = {"codec": load_model("codec"), "quality": load_model("quality")}
-            self.maps = {name: features(self.frames, net, stride=stride) for name, net in models.items()}
+            self.maps = {
+                name: features(source, net, stride=stride, count=max_frames) for name, net in models.items()
+            }
+            frames = source if frames is None else frames
+        if not self.maps or not all(isinstance(m, FeatureMap) for m in self.maps.values()):
+            raise ValueError("feature maps must be a non-empty dict of toolkit.focal.FeatureMap results")
         first = next(iter(self.maps.values()))
+        if frames is None and first.path is not None:
+            frames = first.path
+        index = [int(i) for i in first.frame_index]
+        if frames is None:
+            self.frames = np.zeros((len(index), *first.frame_shape), np.uint8)
+            note = " (frames not available: pass frames=...)"
+        elif isinstance(frames, (str, os.PathLike, Path)):
+            self.frames = _luma_frames(frames, index)
+        else:
+            a = as_frame_array(frames, "luma")
+            if max(index) < len(a):
+                self.frames = a[index]
+            elif len(a) == len(index):  # the analysed frames themselves
+                self.frames = a
+            else:
+                raise ValueError(
+                    f"frames has {len(a)} frames, the feature maps analysed frames {index[:5]}..."
+                )
         t, pu, pv = first.probs.shape[:3]
         self.frame.max, self.row.max, self.col.max = max(t - 1, 0), pu - 1, pv - 1
         self.row.value, self.col.value = pu // 2, pv // 2
@@ -115,16 +156,13 @@ class PatchFeatureExplorer(w.VBox):
         self.model.options = list(self.maps)
         self.status.value = (
             f"{t} frame(s) {self.frames.shape[1]}x{self.frames.shape[2]}, "
-            f"{pu}x{pv} patches at stride {first.stride} px, models: {', '.join(self.maps)}"
+            f"{pu}x{pv} patches at stride {first.stride} px, models: {', '.join(self.maps)}{note}"
         )
 
     def heat(self) -> np.ndarray:
         """P_U x P_V map of the selected channel in the selected frame."""
         name, ch = self.channel.value.split(":", 1)
-        fm = self.maps[name]
-        if ch.startswith("d") and ch[1:].isdigit() and ch not in fm.classes:
-            return fm.descriptors[self.frame.value, :, :, int(ch[1:])]
-        return fm.class_map(ch, self.frame.value)
+        return self.maps[name].channel_map(ch, self.frame.value)
 
     def redraw(self) -> None:
         if not self.maps:

@@ -6,8 +6,9 @@
   cuts, and the two frames on either side of a candidate cut.
 
 Both take toolkit results (``toolkit.focal.spatial.localize`` /
-``toolkit.focal.temporal.detect``) or a path, and only call toolkit functions
-(``SpatialResult.frame_view``, ``temporal.find_cuts``) to update.
+``toolkit.focal.temporal.detect``) or a path they hand to ``toolkit.methods.run``,
+and only draw: updates call the results' own methods
+(``SpatialResult.frame_view``, ``TemporalResult.cuts_at``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from toolkit.focal.spatial import SpatialResult, localize
-from toolkit.focal.temporal import TemporalResult, detect, find_cuts
+from toolkit import methods
+from toolkit.focal.spatial import SpatialResult
+from toolkit.focal.temporal import TemporalResult
+from toolkit.video import FrameSource
 
 __all__ = ["VERExplorer", "TemporalExplorer"]
 
@@ -28,19 +31,28 @@ _ON, _OFF = "#1f77b4", "#d3d3d3"
 class VERExplorer(w.VBox):
     """Activation maps ranked by VER, toggles that rebuild the fused map, a frame slider.
 
+    Parameters
+    ----------
+    result : SpatialResult, or a video path (or frames) handed to
+        ``toolkit.methods.run("focal.spatial", result, **localize_kwargs)``.
+
     Controls: ``toggles`` (one Checkbox per feature, in/out of the fusion),
     ``frame`` (IntSlider over the analysed frames), ``average`` (Checkbox: use the
     descriptors averaged over all analysed frames instead of one frame).
     Outputs: ``figure`` (frame | fused map | VER bars), ``maps`` (activation maps
     ranked by VER), ``view`` (the current ``SpatialResult.frame_view`` dict), ``status``.
 
-    >>> ex = VERExplorer(localize("spliced.mp4", frames=range(4)))   # doctest: +SKIP
-    >>> ex.toggles[0].value = False                                   # doctest: +SKIP
+    >>> from toolkit.focal.spatial import localize
+    >>> r = localize("sample_data/spatial/spatial_splice.mp4", frames=[0], stride=32, device="cpu")
+    >>> ex = VERExplorer(r)
+    >>> ex.toggles[0].value = False
+    >>> ex.status.value
+    'frame 0; 7/8 features fused'
     """
 
     def __init__(self, result: SpatialResult | str, **localize_kwargs):
         if not isinstance(result, SpatialResult):
-            result = localize(result, **localize_kwargs)
+            result = methods.run("focal.spatial", result, **localize_kwargs)
         self.result = result
         names = result.feature_names
         self.toggles = [
@@ -162,23 +174,35 @@ class VERExplorer(w.VBox):
 class TemporalExplorer(w.VBox):
     """Δf signal with a threshold slider and the frames either side of a candidate cut.
 
+    Parameters
+    ----------
+    result : TemporalResult, or a video path (or frames) handed to
+        ``toolkit.methods.run("focal.temporal", result, **detect_kwargs)``.
+    video : path or frames, optional
+        Where to read the frames either side of a cut (default: ``result.path``).
+
     Controls: ``threshold`` (FloatLogSlider, in multiples of the median distance),
     ``candidate`` (Dropdown of the cuts found at that threshold).
     Outputs: ``figure`` (the signal, threshold line, cut markers, I-frames),
     ``frames`` (frame n and n+1 of the selected candidate), ``cuts`` (current cut list),
     ``status``.
 
-    >>> ex = TemporalExplorer(detect("spliced.mp4"))    # doctest: +SKIP
-    >>> ex.threshold.value = 5.0                        # doctest: +SKIP
+    >>> from toolkit.focal.temporal import detect
+    >>> r = detect("sample_data/temporal/temporal_splice.mp4", features="quality", start=56, count=6,
+    ...            stride=64, device="cpu")
+    >>> ex = TemporalExplorer(r)
+    >>> ex.cuts, ex.candidate.value
+    ([59], 59)
     """
 
     def __init__(self, result: TemporalResult | str, video=None, **detect_kwargs):
         if not isinstance(result, TemporalResult):
             video = result if video is None else video
-            result = detect(result, **detect_kwargs)
+            result = methods.run("focal.temporal", result, **detect_kwargs)
         self.result = result
         self.video = video if video is not None else result.path
-        top = float(np.nanmax(result.score)) if len(result.score) else 1.0
+        self._source: FrameSource | None = None
+        top = float(np.nanmax(result.scores)) if len(result.scores) else 1.0
         hi = max(np.log10(max(top, 1.0)) + 0.5, np.log10(result.threshold) + 0.5, 1.0)
         self.threshold = w.FloatLogSlider(
             value=result.threshold,
@@ -206,8 +230,7 @@ class TemporalExplorer(w.VBox):
     def update_cuts(self) -> None:
         r = self.result
         thr = float(self.threshold.value)
-        k = find_cuts(r.score, thr)
-        self.cuts = [int(r.frame_index[i]) for i in k]
+        self.cuts = r.cuts_at(thr)
         x = r.pairs + 0.5
         sel = np.isin(r.pairs, self.cuts)
         line_y = thr * r.background
@@ -233,28 +256,22 @@ class TemporalExplorer(w.VBox):
             f"{' ...' if len(self.cuts) > 20 else ''}"
         )
         # candidates: the cuts, else the strongest peak, so there is always something to look at
-        options = self.cuts or [int(r.pairs[int(np.nanargmax(r.score))])]
+        options = self.cuts or [int(r.pairs[int(np.nanargmax(r.scores))])]
         keep = self.candidate.value if self.candidate.value in options else options[0]
         self.candidate.options = options
         self.candidate.value = keep
         self.show_frames()
 
     def _frame_pair(self, n: int):
-        from toolkit.focal.temporal import _as_luma_array
-        from toolkit.video import iter_luma
-
         pos = int(np.searchsorted(self.result.frame_index, n))
         nxt = int(self.result.frame_index[min(pos + 1, len(self.result.frame_index) - 1)])
         if self.video is None:
             return None, nxt
-        if isinstance(self.video, (str, bytes)) or hasattr(self.video, "__fspath__"):
-            got = {}
-            for i, y in enumerate(iter_luma(self.video, start=n, count=nxt - n + 1)):
-                if i in (0, nxt - n):
-                    got[n + i] = y
-            return (got.get(n), got.get(nxt)), nxt
-        a = _as_luma_array(self.video)
-        return (a[n], a[nxt]), nxt
+        if self._source is None:  # probed (and hashed) once, then read two frames at a time
+            self._source = FrameSource(self.video, count=0, fmt="luma")
+        self._source.indices = sorted({n, nxt})
+        got = dict(self._source)
+        return (got.get(n), got.get(nxt)), nxt
 
     def show_frames(self) -> None:
         n = self.candidate.value

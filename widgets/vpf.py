@@ -1,33 +1,54 @@
-"""VPFExplorer: double-encoding detection (VPF) on a video, with a movable threshold."""
+"""VPFExplorer: double-encoding detection (VPF) on a video, with a movable threshold.
+
+A view: it draws a :class:`toolkit.vpf.VPFResult`; a path is analysed by
+``toolkit.methods.run("vpf", path)``, and the threshold slider re-decides with
+:meth:`VPFResult.with_threshold` (no new decoding).
+"""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 import ipywidgets as w
 import plotly.graph_objects as go
 
+import toolkit.methods as methods
 from toolkit.video import VideoError
-from toolkit.vpf import VPFResult, analyze
-from widgets._common import video_picker
+from toolkit.vpf import VPFResult
+from widgets._common import error_html, split_source, video_picker
+
+__all__ = ["VPFExplorer"]
 
 
 class VPFExplorer(w.VBox):
-    """Pick a video (sample list, typed path or upload); see the VPF table and curves.
+    """Show a VPF result, or pick a video (sample list, typed path or upload) and see its VPF.
+
+    Parameters
+    ----------
+    source : a :class:`~toolkit.vpf.VPFResult` (drawn as it is) or a video path (analysed
+        with ``toolkit.methods.run("vpf", path)``); None: the first sample video.
+    result : the older keyword form of a VPFResult ``source``.
 
     Controls: ``picker`` (video path), ``upload`` (a file from your computer),
     ``threshold`` (decision threshold; moving it re-decides without decoding
     again), ``frames`` (zoom into a frame range), ``show_signal`` (VPF signal
     panel). Outputs: ``table`` (HTML of :meth:`VPFResult.table`), ``figure``
-    (plotly FigureWidget), ``status``; ``result`` is the current VPFResult.
+    (plotly FigureWidget of :meth:`VPFResult.plot`), ``status``; ``analysis`` is
+    the result as given or computed, ``result`` the one decided with the slider.
 
-    >>> ex = VPFExplorer("sample_data/double/double_mpeg2_h264.mp4")  # doctest: +SKIP
-    >>> ex.threshold.value = 50.0; ex.result.double_encoded           # doctest: +SKIP
+    >>> ex = VPFExplorer("sample_data/double/double_mpeg2_h264.mp4")
+    >>> ex.result.verdict, ex.result.previous_gop
+    ('double_encoded', 12)
+    >>> ex.threshold.value = 50.0; ex.result.double_encoded
     False
     """
 
-    def __init__(self, path: str | None = None, result: VPFResult | None = None):
+    def __init__(
+        self, source: VPFResult | str | os.PathLike | None = None, *, result: VPFResult | None = None
+    ):
+        path, result = split_source(source, result, VPFResult)
         self.picker = video_picker(path if result is None else result.path)
         self.upload = w.FileUpload(
             accept="video/*,.mp4,.mkv,.avi,.mpg,.mov", multiple=False, description="upload"
@@ -91,13 +112,13 @@ class VPFExplorer(w.VBox):
         self.picker.value = str(dest)  # triggers load()
 
     def load(self) -> None:
-        """Analyse the picked video (one decode) and show it."""
+        """Analyse the picked video (``toolkit.methods.run("vpf", path)``, one decode) and show it."""
         path = self.picker.value
         try:
-            r = analyze(path)
+            r = methods.run("vpf", path)
         except (FileNotFoundError, IsADirectoryError, VideoError, ValueError) as exc:
             self.analysis = self.result = None
-            self.status.value = f"<b style='color:#b00'>{type(exc).__name__}</b>: {exc}"
+            self.status.value = error_html(exc)
             self.table.value = ""
             self.figure.data = []
             return
@@ -132,6 +153,7 @@ class VPFExplorer(w.VBox):
         self.redraw()
 
     def redraw(self) -> None:
+        """Draw :meth:`VPFResult.plot` of the current result with the frame range and signal switch."""
         if self.result is None:
             return
         fig = self.result.plot(frame_range=tuple(self.frames.value), show_signal=self.show_signal.value)

@@ -58,17 +58,17 @@ def test_trunk_strips_equal_one_pass(codec_net, height):
     """The strip-wise trunk reads each strip's exact receptive field: same map as one pass,
     including a last strip shorter than the others (a wrong receptive field or jump would lose
     or shift rows)."""
-    from toolkit.focal.features import _fused_trunk
+    from toolkit.focal.features import fused_trunk
 
     y = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (2, 1, height, 80))).float()
     threads = torch.get_num_threads()
     try:
         with torch.no_grad():
-            whole = _fused_trunk(codec_net, y, strip_rows=None)
+            whole = fused_trunk(codec_net, y, strip_rows=None)
             for n in (1, 2):  # strips in this thread, or spread over a pool of worker threads
                 torch.set_num_threads(n)
                 for rows in (1, 3, 8):
-                    assert torch.equal(_fused_trunk(codec_net, y, strip_rows=rows), whole)
+                    assert torch.equal(fused_trunk(codec_net, y, strip_rows=rows), whole)
                 assert torch.get_num_threads() == n  # the pool leaves the caller's setting alone
     finally:
         torch.set_num_threads(threads)

@@ -44,11 +44,9 @@ def test_bad_construction():
 
 
 def test_save_load_round_trip(tmp_path, codec_net, monkeypatch):
-    from toolkit import focal
-
     f = tmp_path / "focal_codec.pt"
     save_model(codec_net, f, meta={"note": "test"})
-    net = focal._load_file(f, torch.device("cpu"))
+    net = load_model(f, device="cpu")
     x = torch.rand(2, 1, 64, 64) * 255
     assert net.classes == codec_net.classes and net.meta == {"note": "test"}
     assert not net.training

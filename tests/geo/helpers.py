@@ -15,4 +15,6 @@ def make_prediction(probs_by_class: dict[str, float]) -> CountryPrediction:
         p[names.index(n)] = rest / len(others)
     for n, v in probs_by_class.items():
         p[names.index(n)] = v
-    return CountryPrediction(p, np.tile(p, (5, 1)), names, groups.class_members(), "mean", "0" * 64, {})
+    return CountryPrediction(
+        p, np.tile(p, (5, 1)), names, groups.class_members(), "mean", sha256="0" * 64, params={}
+    )

@@ -91,7 +91,7 @@ def test_predict_table(tiny_country_model, rgb_image):
     assert len(pred.sha256) == 64 and pred.params["fusion"] == "mean"
     d = pred.to_dict()
     assert len(d["probabilities"]) == 61
-    assert len(pred.plot(3).data[0].y) == 3
+    assert len(pred.plot_bars(3).data[0].y) == 3  # the bar chart (plot() is now the folium map)
     mx = country.analyze(rgb_image, tiny_country_model, fusion="max")
     np.testing.assert_allclose(mx.probabilities, country.fuse(mx.crop_probabilities, "max"))
     rs = country.analyze(rgb_image, tiny_country_model, fusion="resize")

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
+from toolkit import weights
 from toolkit.geo import country, groups, train
 
 
@@ -62,8 +63,8 @@ def test_resume_equals_uninterrupted_run(tmp_path, demo_set):
         tr, arch="tiny", epochs=2, batch_size=8, progress=False, checkpoint=tmp_path / "full.pt"
     )
     train.train(tr, arch="tiny", epochs=1, batch_size=8, progress=False, checkpoint=tmp_path / "part.pt")
-    ck = torch.load(tmp_path / "part.pt", weights_only=False)
-    assert ck["epoch"] == 1 and "optimizer" in ck
+    ck = weights.load_checkpoint(tmp_path / "part.pt", kind="geo.country")  # the one safe format
+    assert ck.extra["epoch"] == 1 and "optimizer" in ck.extra
     m1, h1 = train.train(
         tr, arch="tiny", epochs=2, batch_size=8, progress=False, checkpoint=tmp_path / "part.pt", resume=True
     )

@@ -54,3 +54,42 @@ def test_explorer_reports_bad_input_and_accepts_upload(tmp_path, double_nob):
     )
     assert ex.picker.value.endswith("up.mp4")
     assert ex.result is not None and ex.result.previous_gop == 15
+
+
+def _figure(ex):
+    """The explorer's figure as a plain dict, without plotly's random trace uids."""
+    d = ex.figure.to_dict()
+    for t in d["data"]:
+        t.pop("uid", None)
+    return d
+
+
+def test_explorer_from_a_result_draws_what_the_path_draws(double_nob, monkeypatch):
+    import toolkit.methods as methods
+    from toolkit.vpf import analyze
+
+    calls = []
+    run = methods.run
+    monkeypatch.setattr(
+        methods, "run", lambda name, path, **kw: calls.append((name, path)) or run(name, path)
+    )
+    from_path = VPFExplorer(str(double_nob))
+    assert calls == [("vpf", str(double_nob))]  # a path goes through the registry
+    r = analyze(double_nob)
+    from_result = VPFExplorer(r)
+    assert len(calls) == 1  # a result is drawn, not recomputed
+    assert from_result.analysis is r and from_result.picker.value == str(double_nob)
+    assert _figure(from_result) == _figure(from_path)
+    assert from_result.table.value == from_path.table.value
+    assert from_result.status.value == from_path.status.value
+    # the older keyword form still works, and the controls act the same way
+    kw = VPFExplorer(result=r)
+    kw.frames.value = from_path.frames.value = (10, 40)
+    assert _figure(kw) == _figure(from_path)
+
+
+def test_explorer_refuses_what_is_neither_a_path_nor_a_result():
+    import pytest
+
+    with pytest.raises(TypeError, match="VPFResult"):
+        VPFExplorer(42)

@@ -35,3 +35,40 @@ def test_sample_videos_listed():
     vids = sample_videos()
     assert any(Path(v).name == "double_mpeg2_h264.mp4" for v in vids)
     assert encode  # the generator is what made them
+
+
+def _figure(ex):
+    d = ex.figure.to_dict()
+    for t in d["data"]:
+        t.pop("uid", None)
+    return d
+
+
+def test_explorer_from_a_result_draws_what_the_path_draws(make_clip, monkeypatch):
+    import pytest
+
+    import widgets.video
+    from toolkit.video import macroblock_types
+
+    path = make_clip("widget.mp4", codec="h264", quality=20, gop=10)
+    from_path = MacroblockExplorer(str(path))
+    mb = macroblock_types(path)
+
+    def no_decode(*a, **k):
+        raise AssertionError("an explorer given a result must not decode the video again")
+
+    monkeypatch.setattr(widgets.video, "macroblock_types", no_decode)
+    from_result = MacroblockExplorer(mb)
+    assert from_result.result is mb
+    assert _figure(from_result) == _figure(from_path)
+    assert from_result.status.value == from_path.status.value and "GOP 10" in from_result.status.value
+    assert from_result.info.value == from_path.info.value != ""
+    for ex in (from_result, from_path):
+        ex.classes.value = ("skip", "intra")
+        ex.frames.value = (5, 25)
+        ex.as_fraction.value = True
+    assert _figure(from_result) == _figure(from_path)
+    assert [t.name for t in from_result.figure.data] == ["skip MBs", "intra MBs"]
+    assert MacroblockExplorer(result=mb).result is mb
+    with pytest.raises(TypeError, match="MacroblockTypes"):
+        MacroblockExplorer(3.5)

@@ -30,92 +30,88 @@ up to float rounding (tested to 1e-5).
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from toolkit._util import array_sha256, check_stride
 from toolkit.focal.model import GRID, PATCH, FocalNet
+from toolkit.focal.models import load_model, model_params
+from toolkit.result import Result, json_safe
+from toolkit.video import FrameSource, as_frame_array, rgb_to_luma
 
 __all__ = [
     "FeatureMap",
     "features",
     "features_patchwise",
     "dense_forward",
+    "patchwise_forward",
+    "fused_trunk",
     "patch_grid",
     "to_luma",
     "rgb_to_luma",
     "extract_patches",
+    "check_frame_size",
+    "open_frames",
+    "resolve_model",
 ]
 
 
 # ---------------------------------------------------------------------------------------------
-# input handling
-def rgb_to_luma(frames: np.ndarray) -> np.ndarray:
-    """BT.601 limited-range luma (uint8) of RGB frames (``... x 3``), as a decoder's Y plane.
+# input handling: toolkit.video reads; FOCAL only adds its 64x64 minimum
+def check_frame_size(shape: tuple[int, int], name: str = "frames") -> None:
+    """``ValueError`` when a ``(H, W)`` frame holds no 64x64 patch.
 
-    >>> rgb_to_luma(np.full((2, 2, 3), 255, np.uint8))[0, 0]
-    235
+    >>> check_frame_size((48, 64))
+    Traceback (most recent call last):
+    ...
+    ValueError: frames are 48x64 pixels, smaller than one 64x64 patch: FOCAL cannot analyse them
     """
-    a = np.asarray(frames, dtype=np.float32)
-    y = 16.0 + (65.481 * a[..., 0] + 128.553 * a[..., 1] + 24.966 * a[..., 2]) / 255.0
-    return np.clip(np.rint(y), 0, 255).astype(np.uint8)
+    if shape[0] < PATCH or shape[1] < PATCH:
+        verb = "are" if name == "frames" else "is"
+        raise ValueError(
+            f"{name} {verb} {shape[0]}x{shape[1]} pixels, smaller than one "
+            f"{PATCH}x{PATCH} patch: FOCAL cannot analyse {'them' if verb == 'are' else 'it'}"
+        )
+
+
+def open_frames(
+    video, start: int = 0, count: int | None = None, step: int = 1, *, indices=None
+) -> FrameSource:
+    """A :class:`toolkit.video.FrameSource` (luma) of a video file or frames, checked for FOCAL.
+
+    Raises ``ValueError`` for an empty array or frames smaller than 64x64 (plus the
+    errors of :class:`~toolkit.video.FrameSource`: FileNotFoundError, VideoReadError, ...).
+
+    >>> src = open_frames(np.zeros((3, 64, 80), np.uint8), step=2)
+    >>> src.indices, src.shape
+    ([0, 2], (64, 80))
+    """
+    if not isinstance(video, (str, os.PathLike, Path)) and np.asarray(video).size == 0:
+        raise ValueError(f"no frames given (an empty array of shape {np.shape(video)})")
+    src = FrameSource(video, start, count, step, indices=indices, fmt="luma")
+    check_frame_size(src.shape, "frames" if src.path is None else os.path.basename(src.path))
+    return src
 
 
 def to_luma(frames) -> np.ndarray:
     """``T x H x W`` uint8 luma from ``H x W``, ``H x W x 3`` (RGB), ``T x H x W`` or ``T x H x W x 3``.
 
-    Raises ``ValueError`` for other dtypes, channel counts or frames smaller than 64x64.
+    :func:`toolkit.video.as_frame_array` plus FOCAL's minimum: ``ValueError`` for other
+    dtypes, channel counts, an empty array or frames smaller than 64x64.
 
     >>> to_luma(np.zeros((64, 64), np.uint8)).shape
     (1, 64, 64)
     """
-    a = np.asarray(frames)
-    if a.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8 arrays (luma or RGB 0..255), got dtype {a.dtype}")
-    if a.ndim == 2:
-        a = a[None]
-    elif a.ndim == 3 and a.shape[-1] == 3:
-        a = rgb_to_luma(a)[None]
-    elif a.ndim == 3 and a.shape[-1] in (1, 2, 4):
-        raise ValueError(
-            f"frames with {a.shape[-1]} channels are not supported: give luma "
-            f"(H x W, T x H x W) or RGB (H x W x 3), got shape {a.shape}"
-        )
-    elif a.ndim == 3:
-        pass
-    elif a.ndim == 4 and a.shape[-1] == 3:
-        a = rgb_to_luma(a)
-    elif a.ndim == 4:
-        raise ValueError(
-            f"frames with {a.shape[-1]} channels are not supported: give luma "
-            f"(T x H x W) or RGB (T x H x W x 3), got shape {a.shape}"
-        )
-    else:
-        raise ValueError(
-            f"frames must be H x W, H x W x 3, T x H x W or T x H x W x 3 arrays, got shape {a.shape}"
-        )
-    if a.shape[1] < PATCH or a.shape[2] < PATCH:
-        raise ValueError(
-            f"frames are {a.shape[1]}x{a.shape[2]} pixels, smaller than one "
-            f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them"
-        )
-    if a.shape[0] == 0:
-        raise ValueError("no frames given")
+    if np.asarray(frames).size == 0:
+        raise ValueError(f"no frames given (an empty array of shape {np.shape(frames)})")
+    a = as_frame_array(frames, "luma")
+    check_frame_size(a.shape[1:3])
     return a
-
-
-def _check_stride(stride: int) -> int:
-    if isinstance(stride, bool) or int(stride) != stride or stride < GRID or stride % GRID:
-        raise ValueError(
-            f"stride must be a positive multiple of {GRID} pixels (the coding grid), got {stride}"
-        )
-    return int(stride)
 
 
 def patch_grid(height: int, width: int, stride: int = 8) -> tuple[int, int]:
@@ -126,7 +122,7 @@ def patch_grid(height: int, width: int, stride: int = 8) -> tuple[int, int]:
     >>> patch_grid(720, 1280, 8)
     (83, 153)
     """
-    stride = _check_stride(stride)
+    stride = check_stride(stride, multiple_of=GRID)
     if height < PATCH or width < PATCH:
         raise ValueError(f"a {height}x{width} frame holds no {PATCH}x{PATCH} patch")
     return (height - PATCH) // stride + 1, (width - PATCH) // stride + 1
@@ -159,7 +155,7 @@ def _case_mix(dtype, device) -> torch.Tensor:
     return m
 
 
-#: conv4 output rows per strip of :func:`_fused_trunk`. Measured at 720p on 2 idle CPU cores,
+#: conv4 output rows per strip of :func:`fused_trunk`. Measured at 720p on 2 idle CPU cores,
 #: both models' trunks (benchmarks/focal_features.py): one whole-frame pass 2.07 s, strips of
 #: 4 / 8 / 16 rows 1.16 / 1.05 / 1.16 s; with a training job on the same cores: one pass with
 #: 2 threads 3.4-3.6 s, strips of 8 2.6-2.8 s. The whole-frame 64-channel conv1-3 maps
@@ -169,16 +165,20 @@ TRUNK_STRIP_ROWS = 8
 _TRUNK_RF, _TRUNK_JUMP = 16, 4  # conv1-4 receptive field and jump, in pixels
 
 
-def _fused_trunk(
-    net: FocalNet, luma: torch.Tensor, strip_rows: int | None = TRUNK_STRIP_ROWS
-) -> torch.Tensor:
+def fused_trunk(net: FocalNet, luma: torch.Tensor, strip_rows: int | None = TRUNK_STRIP_ROWS) -> torch.Tensor:
     """``net.trunk`` in eval mode with batch norm (and the input scaling) folded into the convs.
+
+    ``luma``: float frames ``N x 1 x H x W`` (0..255); returns the conv4 map ``N x 64 x H4 x W4``.
 
     Same values up to float rounding, but one pass over each large map instead of three
     (conv, BN, ReLU): BN and ReLU alone cost ~half of a 720p trunk on CPU. On CPU the frame
     is processed in horizontal strips of ``strip_rows`` conv4 rows (input rows
     ``[4 r0, 4 (r1 - 1) + 16)``, the exact receptive field, so the result equals one pass;
     ``None`` = one pass, as on CUDA), one strip per thread at a time.
+
+    >>> net = FocalNet(4).eval()
+    >>> tuple(fused_trunk(net, torch.zeros(1, 1, 64, 72)).shape)
+    (1, 64, 13, 15)
     """
     layers = []
     for i in (1, 2, 3, 4):
@@ -232,13 +232,13 @@ def dense_forward(net: FocalNet, luma: torch.Tensor, stride: int = 8) -> tuple[t
     >>> tuple(d.shape), tuple(z.shape)
     ((1, 64, 1, 2), (1, 4, 1, 2))
     """
-    stride = _check_stride(stride)
+    stride = check_stride(stride, multiple_of=GRID)
     if net.training:
         raise ValueError("dense_forward needs the network in eval mode (call net.eval())")
     n, _, h, w = luma.shape
     pu, pv = patch_grid(h, w, stride)
     q = stride // GRID  # patch step in conv5 outputs
-    a = _fused_trunk(net, luma)  # N x C x H4 x W4, window of patch (u, v) at (2qu, 2qv)
+    a = fused_trunk(net, luma)  # N x C x H4 x W4, window of patch (u, v) at (2qu, 2qv)
     m_rows, m_cols = q * (pu - 1) + 7, q * (pv - 1) + 7  # conv5 outputs needed
     # one zero row/col on top/left is conv5's own padding for the first windows; rows/cols past
     # the end are only read by taps that every window excludes, so zeros are fine there too
@@ -284,6 +284,10 @@ def patchwise_forward(
     """Reference: cut every patch of one ``H x W`` frame and run the CNN on each.
 
     Returns ``(descriptors P_U x P_V x 64, logits P_U x P_V x K)`` as float32 arrays.
+
+    >>> d, z = patchwise_forward(FocalNet(4).eval(), np.zeros((64, 72), np.uint8))
+    >>> d.shape, z.shape
+    ((1, 2, 64), (1, 2, 4))
     """
     patches = extract_patches(luma, stride)
     pu, pv = patches.shape[:2]
@@ -301,8 +305,8 @@ def patchwise_forward(
 # ---------------------------------------------------------------------------------------------
 # result
 @dataclass(frozen=True)
-class FeatureMap:
-    """Per-patch FOCAL descriptors of a set of frames.
+class FeatureMap(Result):
+    """Per-patch FOCAL descriptors of a set of frames (a :class:`toolkit.result.Result`; no verdict).
 
     Attributes
     ----------
@@ -313,16 +317,18 @@ class FeatureMap:
     classes : tuple of str
         Class names of the K outputs.
     frame_index : int array, T
-        Frame number of each row (decode order of the video / index in the array).
+        Frame number of each row (display order of the video / index in the array).
     frame_shape : (H, W)
         Frame size in pixels.
     stride : int
         Patch stride in pixels.
-    sha256 : str
-        SHA-256 of the input file, or of the luma array's bytes.
-    params : dict
-        Every setting used.
+    path, sha256, params, toolkit_version
+        The input file (None for an array), its SHA-256 (of the array's bytes + shape +
+        dtype for an array), every setting used (with the model's ``weights_name`` and
+        ``weights_sha256``), the toolkit's version.
     """
+
+    method = "focal.features"
 
     descriptors: np.ndarray
     probs: np.ndarray
@@ -330,8 +336,6 @@ class FeatureMap:
     frame_index: np.ndarray
     frame_shape: tuple
     stride: int
-    sha256: str
-    params: dict = field(default_factory=dict)
 
     @property
     def frame_probs(self) -> np.ndarray:
@@ -360,6 +364,11 @@ class FeatureMap:
         lab = self.labels.reshape(len(self.labels), -1)
         return np.stack([(lab == c).mean(axis=1) for c in range(k)], axis=1)
 
+    @property
+    def grid(self) -> tuple[int, int]:
+        """``(P_U, P_V)``, patches per column and per row."""
+        return tuple(int(n) for n in self.probs.shape[1:3])
+
     def patch_box(self, u: int, v: int) -> tuple[int, int, int, int]:
         """``(top, left, height, width)`` in pixels of patch ``(u, v)``."""
         return (u * self.stride, v * self.stride, PATCH, PATCH)
@@ -369,19 +378,61 @@ class FeatureMap:
         k = self.classes.index(name) if isinstance(name, str) else int(name)
         return self.probs[frame, :, :, k]
 
+    def channel_map(self, channel: str | int, frame: int = 0) -> np.ndarray:
+        """P_U x P_V map of a class probability (name / index) or ``'d<k>'`` (descriptor channel k).
+
+        >>> fm = features(np.zeros((64, 72), np.uint8), FocalNet(4, classes="abcd"))
+        >>> fm.channel_map("b").shape, fm.channel_map("d3").shape
+        ((1, 2), (1, 2))
+        """
+        if self._is_descriptor_channel(channel):
+            return self.descriptors[frame, :, :, int(channel[1:])]
+        return self.class_map(channel, frame)
+
+    def _is_descriptor_channel(self, channel) -> bool:
+        return (
+            isinstance(channel, str)
+            and channel not in self.classes
+            and channel.startswith("d")
+            and channel[1:].isdigit()
+        )
+
+    def summary(self) -> str:
+        """One line: frames, patch grid, and the most probable class over all frames.
+
+        >>> features(np.zeros((64, 72), np.uint8), FocalNet(4, classes="abcd")).summary()[:37]
+        'focal.features on array: 1 frame(s), '
+        """
+        where = os.path.basename(self.path) if self.path else "array"
+        mean = self.frame_probs.mean(axis=0)
+        k = int(np.argmax(mean))
+        return (
+            f"{self.method} on {where}: {len(self.frame_index)} frame(s), {self.grid[0]}x{self.grid[1]} "
+            f"patches at stride {self.stride} px; most probable class {self.classes[k]} "
+            f"(mean p = {float(mean[k]):.3f})"
+        )
+
     def to_dict(self) -> dict:
-        """JSON-ready summary: per-frame mean probabilities and descriptors, shapes, params."""
-        return {
-            "classes": list(self.classes),
-            "frame_index": self.frame_index.tolist(),
-            "frame_shape": list(self.frame_shape),
-            "stride": self.stride,
-            "grid": list(self.probs.shape[1:3]),
-            "frame_probs": self.frame_probs.tolist(),
-            "frame_descriptors": self.frame_descriptors.tolist(),
-            "sha256": self.sha256,
-            "params": dict(self.params),
-        }
+        """JSON-safe summary: per-frame mean probabilities and descriptors, shapes, params
+        (the per-patch arrays are left out: they are large)."""
+        return json_safe(
+            {
+                "method": self.method,
+                "type": type(self).__name__,
+                **self.decision(),
+                "path": self.path,
+                "classes": list(self.classes),
+                "frame_index": self.frame_index,
+                "frame_shape": list(self.frame_shape),
+                "stride": self.stride,
+                "grid": list(self.grid),
+                "frame_probs": self.frame_probs,
+                "frame_descriptors": self.frame_descriptors,
+                "sha256": self.sha256,
+                "params": dict(self.params),
+                "toolkit_version": self.toolkit_version,
+            }
+        )
 
     def table(self):
         """pandas DataFrame: one row per frame, mean probability and vote share per class."""
@@ -405,10 +456,10 @@ class FeatureMap:
 
         if channel is None:
             channel = self.classes[int(self.frame_labels[frame])]
-        if isinstance(channel, str) and channel.startswith("d") and channel[1:].isdigit():
-            z, title = self.descriptors[frame, :, :, int(channel[1:])], f"descriptor channel {channel[1:]}"
-        else:
-            z, title = self.class_map(channel, frame), f"P({channel})"
+        z = self.channel_map(channel, frame)
+        title = (
+            f"descriptor channel {channel[1:]}" if self._is_descriptor_channel(channel) else f"P({channel})"
+        )
         s = self.stride
         centres_y = np.arange(z.shape[0]) * s + PATCH / 2
         centres_x = np.arange(z.shape[1]) * s + PATCH / 2
@@ -428,46 +479,23 @@ class FeatureMap:
 
 
 # ---------------------------------------------------------------------------------------------
-def _frames_source(frames_or_path, start: int, count: int | None, step: int):
-    """(iterator of (index, luma HxW), total, sha256, frame shape) for a path or an array."""
-    if isinstance(frames_or_path, (str, os.PathLike, Path)):
-        from toolkit._util import as_path
-        from toolkit.video import iter_luma, probe
+def resolve_model(model, device: str | None = None) -> torch.nn.Module:
+    """The network ``model`` names (``'codec'``, ``'quality'``, a checkpoint path, through
+    :func:`toolkit.focal.load_model`) or ``model`` itself; moved to ``device`` when given.
 
-        p = as_path(frames_or_path)
-        info = probe(p)
-        if info.height < PATCH or info.width < PATCH:
-            raise ValueError(
-                f"{p.name} is {info.height}x{info.width} pixels, smaller than one "
-                f"{PATCH}x{PATCH} patch: FOCAL cannot analyse it"
-            )
-        n = max(0, info.n_frames - start) if info.n_frames else None
-        total = None if n is None else len(range(0, n, step))
-        if count is not None:
-            total = count if total is None else min(total, count)
-
-        def it() -> Iterator[tuple[int, np.ndarray]]:
-            for k, y in enumerate(iter_luma(p, start=start, count=count, step=step)):
-                yield start + k * step, y
-
-        return it(), total, info.sha256, (info.height, info.width), str(p)
-    a = to_luma(frames_or_path)
-    sha = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
-    idx = list(range(start, len(a), step))
-    if count is not None:
-        idx = idx[:count]
-    return ((i, a[i]) for i in idx), len(idx), sha, tuple(a.shape[1:]), None
-
-
-def _resolve_model(model) -> FocalNet:
-    if isinstance(model, str):
-        from toolkit.focal import load_model
-
-        return load_model(model)
+    >>> resolve_model("codec", device="cpu").classes
+    ('mpeg2', 'mpeg4', 'h264', 'h265')
+    """
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model, device=device or "auto")
     if not isinstance(model, torch.nn.Module):
         raise ValueError(
             f"model must be a FocalNet or a name ('codec', 'quality'), got {type(model).__name__}"
         )
+    if device is not None:
+        from toolkit._util import resolve_device
+
+        model = model.to(resolve_device(device))
     return model
 
 
@@ -508,30 +536,29 @@ def features(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from toolkit.focal import FocalNet
     >>> fm = features(np.zeros((80, 64), np.uint8), FocalNet(4), stride=8)
     >>> fm.probs.shape
     (1, 3, 1, 4)
+    >>> fm = features("sample_data/single/single_h264.mp4", "codec", stride=32, count=1, device="cpu")
+    >>> fm.classes[int(fm.frame_labels[0])], fm.grid
+    ('h264', (8, 10))
     """
     from tqdm.auto import tqdm
 
-    stride = _check_stride(stride)
+    stride = check_stride(stride, multiple_of=GRID)
     if start < 0 or step < 1 or (count is not None and count < 1):
         raise ValueError("start must be >= 0, step >= 1 and count >= 1 (or None)")
-    net = _resolve_model(model)
-    if device is not None:
-        from toolkit._util import resolve_device
-
-        net = net.to(resolve_device(device))
+    if not isinstance(model, (str, os.PathLike, torch.nn.Module)):
+        resolve_model(model)  # the ValueError naming what a model must be, before any decoding
+    src = open_frames(frames_or_path, start, count, step)
+    net = resolve_model(model, device)
     dev = next(net.parameters()).device
     dtype = next(net.parameters()).dtype  # float32, or float64 for a net.double() reference
-    it, total, sha, shape, path = _frames_source(frames_or_path, start, count, step)
     was_training = net.training
     net.eval()
     descs, logits, index = [], [], []
     try:
-        for i, y in tqdm(it, total=total, desc="FOCAL features", unit="frame", disable=not progress):
+        for i, y in tqdm(src, total=len(src), desc="FOCAL features", unit="frame", disable=not progress):
             x = torch.from_numpy(np.ascontiguousarray(y)).to(dev, dtype)[None, None]
             d, z = dense_forward(net, x, stride)
             descs.append(d[0].permute(1, 2, 0).cpu())
@@ -550,8 +577,9 @@ def features(
         "step": step,
         "device": str(dev),
         "model_classes": list(getattr(net, "classes", ())),
-        "path": path,
+        "path": src.path,
         "weights": getattr(net, "weights_name", None),
+        **model_params(net),
         "method": "dense (fully convolutional)",
     }
     return FeatureMap(
@@ -559,9 +587,10 @@ def features(
         probs=torch.softmax(z, dim=-1).numpy(),
         classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
         frame_index=np.asarray(index, dtype=int),
-        frame_shape=tuple(shape),
+        frame_shape=tuple(src.shape),
         stride=stride,
-        sha256=sha,
+        path=src.path,
+        sha256=src.sha256,
         params=params,
     )
 
@@ -569,13 +598,12 @@ def features(
 def features_patchwise(frames, model, stride: int = 8, batch_size: int = 512) -> FeatureMap:
     """The same :class:`FeatureMap` computed patch by patch (reference for tests and benchmarks).
 
-    >>> import numpy as np
     >>> fm = features_patchwise(np.zeros((64, 64), np.uint8), FocalNet(4))
     >>> fm.descriptors.shape
     (1, 1, 1, 64)
     """
-    stride = _check_stride(stride)
-    net = _resolve_model(model)
+    stride = check_stride(stride, multiple_of=GRID)
+    net = resolve_model(model)
     a = to_luma(frames)
     was_training = net.training
     net.eval()
@@ -592,6 +620,6 @@ def features_patchwise(frames, model, stride: int = 8, batch_size: int = 512) ->
         frame_index=np.arange(len(a)),
         frame_shape=tuple(a.shape[1:]),
         stride=stride,
-        sha256=hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(),
-        params={"stride": stride, "method": "patchwise"},
+        sha256=array_sha256(np.asarray(frames)),
+        params={"stride": stride, "method": "patchwise", **model_params(net)},
     )

@@ -12,30 +12,34 @@ low entropy keeps maps whose reaction is localized.
 With several frames the patch descriptors are averaged over the frames first
 (the seed's multi-frame test, valid when the forged region does not move).
 
->>> from toolkit.focal.spatial import localize                        # doctest: +SKIP
->>> r = localize("sample_data/spatial/spatial_splice.mp4")             # doctest: +SKIP
->>> r.heatmap.shape, r.ver.round(3)                                   # doctest: +SKIP
+>>> from toolkit.focal.spatial import localize
+>>> r = localize("sample_data/spatial/spatial_splice.mp4", frames=range(2), stride=16, device="cpu")
+>>> r.heatmap.shape, r.feature_tensor.shape
+((288, 352), (15, 19, 8))
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.focal.temporal import (
+from toolkit._util import check_stride
+from toolkit.focal._common import (
     PATCH,
-    _check_frame_size,
-    _check_roi,
-    _check_stride,
-    _class_names,
-    _feature_set,
-    _iter_probs,
-    _models,
-    _Source,
-    _split_dims,
+    check_focal_roi,
+    class_names,
+    feature_set,
+    iter_probs,
+    models_params,
+    resolve_models,
+    split_dims,
 )
+from toolkit.focal.features import open_frames
+from toolkit.focal.model import GRID
+from toolkit.result import Result, json_safe
 
 __all__ = [
     "SpatialResult",
@@ -225,8 +229,11 @@ def patch_map_to_pixels(
 
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class SpatialResult:
+class SpatialResult(Result):
     """Spatial splicing localization of one frame or a few frames (seed 000, section 5.3).
+
+    A :class:`toolkit.result.Result` that maps, and does not decide: the seed gives no
+    threshold on the fused activation, so there is no verdict; read the map.
 
     Attributes
     ----------
@@ -246,7 +253,12 @@ class SpatialResult:
         Luma of the analysed frames (for display).
     frame_index : tuple of int
         Frame numbers of the analysed frames.
+    path, sha256, params, toolkit_version
+        See :class:`toolkit.result.Result`; ``params['weights']`` names the networks'
+        ``weights_name`` and ``weights_sha256``.
     """
+
+    method = "focal.spatial"
 
     heatmap: np.ndarray
     patch_map: np.ndarray
@@ -257,15 +269,11 @@ class SpatialResult:
     frame_features: np.ndarray
     frames: np.ndarray
     frame_index: tuple[int, ...]
-    sha256: str
-    path: str | None = None
-    params: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        top = self.feature_names[int(np.argmax(self.ver))] if len(self.ver) else None
         return (
             f"SpatialResult(frames={list(self.frame_index)}, patches={self.patch_map.shape}, "
-            f"heatmap={self.heatmap.shape}, top VER feature={top!r})"
+            f"heatmap={self.heatmap.shape}, top VER feature={self.top_feature!r})"
         )
 
     @property
@@ -297,22 +305,51 @@ class SpatialResult:
         heat = patch_map_to_pixels(pmap, tuple(p["frame_size"]), p["stride"], p["roi"])
         return {"patch_map": pmap, "heatmap": heat, "activations": act, "ver": weights, "frame": frame}
 
-    def to_dict(self) -> dict:
-        """JSON-ready dict: patch-level arrays, VER weights, parameters.
+    @property
+    def top_feature(self) -> str | None:
+        """Name of the feature with the largest VER (the fusion's heaviest weight)."""
+        return self.feature_names[int(np.argmax(self.ver))] if len(self.ver) else None
 
-        The pixel heat map is left out (large): rebuild it with :func:`patch_map_to_pixels`.
+    def summary(self) -> str:
+        """One line: frames averaged, the top-VER feature, and where the fused map peaks."""
+        where = os.path.basename(self.path) if self.path else "array"
+        u, v = np.unravel_index(int(np.argmax(self.patch_map)), self.patch_map.shape)
+        s = int(self.params.get("stride", 8))
+        top, left = self.params.get("roi", [0, 0])[:2]
+        peak = (
+            f"fused map peaks at the patch at y={top + u * s}, x={left + v * s} px"
+            if float(np.max(self.patch_map)) > 0
+            else "fused map is flat"
+        )
+        return (
+            f"{self.method} on {where}: {len(self.frame_index)} frame(s), {self.patch_map.shape[0]}x"
+            f"{self.patch_map.shape[1]} patches; top VER feature {self.top_feature} "
+            f"({float(np.max(self.ver)) if len(self.ver) else 0.0:.3g}); {peak} (no verdict: a map to read)"
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict: patch-level arrays, VER weights, parameters.
+
+        The pixel heat map, the frames and the per-frame tensors are left out (large):
+        rebuild the heat map with :func:`patch_map_to_pixels`.
         """
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "frame_index": list(self.frame_index),
-            "feature_names": list(self.feature_names),
-            "ver": self.ver.tolist(),
-            "patch_map": self.patch_map.tolist(),
-            "feature_tensor": self.feature_tensor.tolist(),
-            "heatmap_shape": list(self.heatmap.shape),
-            "params": dict(self.params),
-        }
+        return json_safe(
+            {
+                "method": self.method,
+                "type": type(self).__name__,
+                **self.decision(),
+                "path": self.path,
+                "sha256": self.sha256,
+                "frame_index": list(self.frame_index),
+                "feature_names": list(self.feature_names),
+                "ver": self.ver,
+                "patch_map": self.patch_map,
+                "feature_tensor": self.feature_tensor,
+                "heatmap_shape": list(self.heatmap.shape),
+                "params": dict(self.params),
+                "toolkit_version": self.toolkit_version,
+            }
+        )
 
     def table(self):
         """One row per feature: VER, its share of the fusion weight, rank, mean feature and activation."""
@@ -447,12 +484,12 @@ def localize(
 
     Examples
     --------
-    >>> r = localize("spliced.mp4", frames=range(5))      # doctest: +SKIP
-    >>> r.heatmap.shape                                  # doctest: +SKIP
-    (288, 352)
+    >>> r = localize("sample_data/spatial/spatial_splice.mp4", frames=[0], stride=16, device="cpu")
+    >>> r.heatmap.shape, r.frame_index, r.params["weights"]["codec"]["weights_name"]
+    ((288, 352), (0,), 'focal/codec')
     """
-    names = _feature_set(features)
-    stride = _check_stride(stride)
+    names = feature_set(features)
+    stride = check_stride(stride, multiple_of=GRID)
     if entropy_kind not in ENTROPIES:
         raise ValueError(f"entropy_kind must be one of {', '.join(ENTROPIES)}, got {entropy_kind!r}")
     if bins < 2:
@@ -461,19 +498,18 @@ def localize(
         raise ValueError(f"center must be 'mean' or 'median', got {center!r}")
     if max_frames < 1 or batch < 1:
         raise ValueError("max_frames and batch must be >= 1")
-    probe_src = _Source(video, count=0)
-    _check_frame_size(probe_src.shape)
-    box = _check_roi(roi, probe_src.shape)
+    probe_src = open_frames(video, count=0)
+    box = check_focal_roi(roi, probe_src.shape)
     wanted = _pick_frames(probe_src.n_total, frames, max_frames)
     if max(wanted) >= probe_src.n_total:
         raise ValueError(f"frame {max(wanted)} does not exist: the video has {probe_src.n_total} frames")
     source = probe_src
     source.indices = sorted(set(wanted))
-    nets = _models(names, models, device)
+    nets = resolve_models(names, models, device)
     idx_all: list[int] = []
     lumas: list[np.ndarray] = []
     probs: list[np.ndarray] = []
-    for idx, luma, p in _iter_probs(source, nets, stride, box, batch, progress, "FOCAL spatial"):
+    for idx, luma, p in iter_probs(source, nets, stride, box, batch, progress, "FOCAL spatial"):
         idx_all += idx
         lumas.append(luma)
         probs.append(p)
@@ -488,6 +524,7 @@ def localize(
     params = {
         "features": features,
         "models": list(names),
+        "weights": models_params(nets),
         "stride": stride,
         "roi": list(box),
         "frames": list(idx_all),
@@ -508,7 +545,7 @@ def localize(
         feature_tensor=tensor,
         activations=act,
         ver=weights,
-        feature_names=tuple(_class_names(nets, _split_dims(nets, tensor.shape[-1]))),
+        feature_names=tuple(class_names(nets, split_dims(nets, tensor.shape[-1]))),
         frame_features=frame_features,
         frames=np.concatenate(lumas),
         frame_index=tuple(idx_all),

@@ -13,23 +13,41 @@ the distance *across* it (f(i−1) to f(i+1)) and the local background, which
 removes the periodic false peaks but still sees a splice that falls on an
 I-frame.
 
->>> from toolkit.focal.temporal import detect                 # doctest: +SKIP
->>> r = detect("sample_data/temporal/temporal_splice.mp4")     # doctest: +SKIP
->>> r.cuts                                                     # doctest: +SKIP
-[99]
+>>> from toolkit.focal.temporal import detect
+>>> r = detect("sample_data/temporal/temporal_splice.mp4", features="quality", start=56, count=6,
+...            stride=64, device="cpu")     # 6 frames around the splice after frame 59
+>>> r.verdict, r.cuts, r.score > r.threshold
+('forged', [59], True)
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from toolkit._util import check_stride
+from toolkit.focal._common import (
+    FEATURE_SETS,
+    PATCH,
+    check_focal_roi,
+    class_names,
+    feature_set,
+    iter_probs,
+    models_params,
+    resolve_models,
+    split_dims,
+)
+from toolkit.focal.features import open_frames
+from toolkit.focal.model import GRID
+from toolkit.result import INCONCLUSIVE, NOT_DETECTED, Result
+
 __all__ = [
     "FEATURE_SETS",
+    "DEFAULT_THRESHOLD",
+    "MIN_PAIRS",
+    "SUPPRESS_MODES",
     "TemporalResult",
     "detect",
     "frame_descriptors",
@@ -38,249 +56,11 @@ __all__ = [
     "find_cuts",
 ]
 
-PATCH = 64
-#: which CNNs each feature choice uses (seed: codec f_C, quality f_Q, concatenated f)
-FEATURE_SETS: dict[str, tuple[str, ...]] = {
-    "codec": ("codec",),
-    "quality": ("quality",),
-    "both": ("codec", "quality"),
-}
 DEFAULT_THRESHOLD = 20.0
 SUPPRESS_MODES = ("bridge", "discard")
-
-
-# --------------------------------------------------------------------------------------
-# shared helpers (also used by toolkit.focal.spatial)
-def _feature_set(features: str) -> tuple[str, ...]:
-    if features not in FEATURE_SETS:
-        raise ValueError(f"features must be one of {', '.join(FEATURE_SETS)}, got {features!r}")
-    return FEATURE_SETS[features]
-
-
-def _models(names: Sequence[str], models: Mapping | None, device: str):
-    """The CNN of each name: from ``models`` when given, else the shipped weights."""
-    out = {}
-    for name in names:
-        if models is not None and name in models:
-            net = models[name]
-            if _is_torch(net):
-                from toolkit._util import resolve_device
-
-                net = net.to(resolve_device(device)).eval()
-            elif not callable(net):
-                raise ValueError(f"models[{name!r}] must be a FocalNet or a callable extractor")
-            out[name] = net
-        elif models is not None:
-            raise ValueError(f"models has no {name!r} network (it has {', '.join(models) or 'none'})")
-        else:
-            from toolkit.focal import load_model
-
-            out[name] = load_model(name, device=device)
-    return out
-
-
-def _check_roi(roi, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Validate ``roi = (top, left, height, width)`` against a frame ``shape`` (H, W)."""
-    h, w = shape
-    if roi is None:
-        return (0, 0, h, w)
-    if len(roi) != 4:
-        raise ValueError("roi must be (top, left, height, width) in pixels")
-    top, left, rh, rw = (int(v) for v in roi)
-    if top % 8 or left % 8:
-        raise ValueError(
-            f"roi top/left must be multiples of 8 pixels (the coding block grid), got {top}, {left}"
-        )
-    if top < 0 or left < 0 or top + rh > h or left + rw > w:
-        raise ValueError(f"roi {tuple(roi)} does not fit in a {h}x{w} frame")
-    if rh < PATCH or rw < PATCH:
-        raise ValueError(f"roi {rh}x{rw} is smaller than one {PATCH}x{PATCH} patch")
-    return (top, left, rh, rw)
-
-
-def _check_frame_size(shape: tuple[int, int]) -> None:
-    if shape[0] < PATCH or shape[1] < PATCH:
-        raise ValueError(
-            f"frames are {shape[0]}x{shape[1]} pixels, smaller than one "
-            f"{PATCH}x{PATCH} patch: FOCAL cannot analyse them"
-        )
-
-
-def _check_stride(stride: int) -> int:
-    stride = int(stride)
-    if stride < 8 or stride % 8:
-        raise ValueError(f"stride must be a positive multiple of 8 pixels (the coding grid), got {stride}")
-    return stride
-
-
-def _as_luma_array(frames) -> np.ndarray:
-    """T x H x W uint8 luma from a frame or frames (grey H x W, RGB H x W x 3, or stacks)."""
-    from toolkit.focal import to_luma
-
-    return to_luma(frames)
-
-
-class _Source:
-    """A video path or an array of frames, read as luma planes with a known index."""
-
-    def __init__(
-        self,
-        video,
-        start: int = 0,
-        count: int | None = None,
-        step: int = 1,
-        indices: Sequence[int] | None = None,
-    ):
-        if start < 0 or step < 1 or (count is not None and count < 0):
-            raise ValueError("start must be >= 0, step >= 1 and count >= 0 (or None)")
-        self.path: str | None = None
-        self.array: np.ndarray | None = None
-        if isinstance(video, (str, os.PathLike, Path)):
-            from toolkit._util import as_path
-            from toolkit.video import probe
-
-            p = as_path(video)
-            info = probe(p)
-            self.path, self.sha256 = str(p), info.sha256
-            self.shape = (info.height, info.width)
-            self.n_total = info.n_frames
-            self.codec = info.codec
-        else:
-            import hashlib
-
-            self.array = _as_luma_array(video)
-            self.sha256 = hashlib.sha256(np.ascontiguousarray(self.array).tobytes()).hexdigest()
-            self.shape = tuple(self.array.shape[1:3])
-            self.n_total = len(self.array)
-            self.codec = None
-        if indices is not None:
-            idx = sorted({int(i) for i in indices})
-            if not idx:
-                raise ValueError("frames must name at least one frame index")
-            if idx[0] < 0:
-                raise ValueError("frame indices must be >= 0")
-            self.indices = idx
-        else:
-            stop = self.n_total if count is None else min(self.n_total, start + count * step)
-            self.indices = list(range(start, stop, step))
-
-    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
-        wanted = set(self.indices)
-        last = max(self.indices) if self.indices else -1
-        if self.array is not None:
-            for i in self.indices:
-                if i < len(self.array):
-                    yield i, self.array[i]
-            return
-        from toolkit.video import iter_luma
-
-        for i, y in enumerate(iter_luma(self.path)):
-            if i > last:
-                break
-            if i in wanted:
-                yield i, y
-
-
-def _dense_probs(chunk: np.ndarray, nets: Mapping, stride: int) -> np.ndarray:
-    """T x P_U x P_V x K patch features of every extractor, concatenated in ``nets`` order.
-
-    A ``torch.nn.Module`` (a FocalNet) gives its softmax outputs through
-    :func:`toolkit.focal.features`; any other callable ``extractor(luma, stride)``
-    must return a T x P_U x P_V x K array on the same patch grid (the seed's framework
-    takes any vector-valued patch descriptor).
-    """
-    from toolkit.focal import features, patch_grid
-
-    grid = patch_grid(chunk.shape[1], chunk.shape[2], stride)
-    out = []
-    for name, net in nets.items():
-        if _is_torch(net):
-            p = features(chunk, net, stride=stride, progress=False).probs
-        else:
-            p = net(chunk, stride)
-        p = np.asarray(p, dtype=np.float32)
-        if p.ndim != 4 or p.shape[:3] != (len(chunk), *grid):
-            raise ValueError(
-                f"extractor {name!r} returned shape {p.shape}, expected {(len(chunk), *grid)} x K"
-            )
-        out.append(p)
-    return np.concatenate(out, axis=-1)
-
-
-def _is_torch(net) -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return False
-    return isinstance(net, torch.nn.Module)
-
-
-def _class_names(nets: Mapping, dims: Sequence[int] | None = None) -> list[str]:
-    names = []
-    for j, (key, net) in enumerate(nets.items()):
-        classes = getattr(net, "classes", None)
-        k = _num_classes(net) if dims is None else dims[j]
-        if classes is None or len(classes) != k:
-            classes = [str(c) for c in range(k)]
-        names += [f"{key}:{c}" for c in classes]
-    return names
-
-
-def _split_dims(nets: Mapping, total: int) -> list[int] | None:
-    """K of each extractor when they can be known; None lets _class_names ask the nets."""
-    if len(nets) == 1:
-        return [total]
-    try:
-        dims = [_num_classes(n) for n in nets.values()]
-    except ValueError:
-        return None
-    return dims if sum(dims) == total else None
-
-
-def _num_classes(net) -> int:
-    k = getattr(net, "num_classes", None)
-    if k is None and _is_torch(net):
-        import torch
-
-        last = [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1]
-        k = last.out_features
-    if k is None:
-        raise ValueError("a callable extractor needs a num_classes attribute (its K)")
-    return int(k)
-
-
-def _iter_probs(
-    source: _Source, nets: Mapping, stride: int, roi, batch: int, progress: bool, desc: str
-) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Yield ``(indices, full luma frames, probs of the roi)`` for ``batch`` frames at a time."""
-    from tqdm.auto import tqdm
-
-    top, left, rh, rw = roi
-    bar = tqdm(total=len(source.indices), desc=desc, disable=not progress, unit="frame")
-    idx: list[int] = []
-    chunk: list[np.ndarray] = []
-
-    def flush():
-        a = np.stack(chunk)
-        return (
-            idx,
-            a,
-            _dense_probs(np.ascontiguousarray(a[:, top : top + rh, left : left + rw]), nets, stride),
-        )
-
-    try:
-        for i, y in source:
-            idx.append(i)
-            chunk.append(y)
-            if len(chunk) == batch:
-                yield flush()
-                bar.update(len(chunk))
-                idx, chunk = [], []
-        if chunk:
-            yield flush()
-            bar.update(len(chunk))
-    finally:
-        bar.close()
+#: fewest frame pairs whose median Δf is a background a splice can stand out of: with 1 or 2
+#: pairs the score (Δf / median) is at most 1 or 2, so no cut can reach a threshold > 2
+MIN_PAIRS = 3
 
 
 # --------------------------------------------------------------------------------------
@@ -436,8 +216,12 @@ def find_cuts(score: np.ndarray, threshold: float) -> list[int]:
 
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TemporalResult:
-    """Temporal splicing localization of one video (seed 000, section 5.2).
+class TemporalResult(Result):
+    """Temporal splicing localization of one video (seed 000, section 5.2); a :class:`toolkit.result.Result`.
+
+    Decision: ``verdict`` is ``'forged'`` when a cut is found, ``'not_detected'`` when none
+    is, ``'inconclusive'`` (with ``reason``) when fewer than :data:`MIN_PAIRS` frame pairs
+    were analysed; ``score`` is the largest per-pair score, ``threshold`` the decision threshold.
 
     Attributes
     ----------
@@ -450,10 +234,12 @@ class TemporalResult:
     distance : array, T − 1
         The detector's distance signal: ``raw_distance`` after I-frame
         suppression (equal to it when suppression is off or no I-frame is known).
-    score : array, T − 1
-        ``distance`` divided by its median (the background): unit-free.
+    scores : array, T − 1
+        ``distance`` divided by its median (the background): unit-free, one per pair.
+    background : float
+        The median of ``distance``.
     threshold : float
-        Decision threshold on ``score``; ``cuts`` are the local maxima above it.
+        Decision threshold on ``scores``; ``cuts`` are the local maxima above it.
     cuts : list of int
         Frame numbers n such that a splice is detected between frame n and the next
         analysed frame (n + 1 when every frame is analysed).
@@ -461,22 +247,24 @@ class TemporalResult:
         Frame numbers of the I-frames used for the suppression.
     suppressed : array of bool, T − 1
         Pairs changed by the suppression.
+    path, sha256, params, toolkit_version
+        See :class:`toolkit.result.Result`; ``params['models']`` names the networks with
+        their ``weights_name`` and ``weights_sha256``.
     """
+
+    method = "focal.temporal"
 
     frame_index: np.ndarray
     descriptors: np.ndarray
     feature_names: tuple[str, ...]
     raw_distance: np.ndarray
     distance: np.ndarray
-    score: np.ndarray
+    scores: np.ndarray
     background: float
     threshold: float
     cuts: list[int]
     i_frames: tuple[int, ...]
     suppressed: np.ndarray
-    sha256: str
-    path: str | None = None
-    params: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -485,29 +273,57 @@ class TemporalResult:
             f"features={self.params.get('features')})"
         )
 
+    # --- decision --------------------------------------------------------------------------
+    @property
+    def score(self) -> float:
+        """The largest per-pair score (``max(scores)``), the number compared with ``threshold``."""
+        s = np.asarray(self.scores, dtype=np.float64)
+        s = s[np.isfinite(s)]
+        return float(s.max()) if s.size else float("nan")
+
+    @property
+    def reason(self) -> str | None:
+        """Why the result is inconclusive (None when it is not)."""
+        n = len(self.distance)
+        if n < MIN_PAIRS:
+            return (
+                f"only {n} pair(s) of consecutive analysed frames: the median background of Δf needs "
+                f"at least {MIN_PAIRS} for a splice to stand out (analyse more frames)"
+            )
+        return None
+
+    @property
+    def verdict(self) -> str:
+        """``'forged'`` (cuts found), ``'not_detected'``, or ``'inconclusive'`` (see ``reason``)."""
+        if self.reason is not None:
+            return INCONCLUSIVE
+        return "forged" if self.cuts else NOT_DETECTED
+
     @property
     def pairs(self) -> np.ndarray:
         """Frame number n of each pair (n, next analysed frame): ``frame_index[:-1]``."""
         return self.frame_index[:-1]
 
-    def to_dict(self) -> dict:
-        """JSON-ready dict of every array (as lists), the decision and the parameters."""
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "frame_index": self.frame_index.tolist(),
-            "feature_names": list(self.feature_names),
-            "descriptors": self.descriptors.tolist(),
-            "raw_distance": self.raw_distance.tolist(),
-            "distance": self.distance.tolist(),
-            "score": self.score.tolist(),
-            "background": self.background,
-            "threshold": self.threshold,
-            "cuts": list(self.cuts),
-            "i_frames": list(self.i_frames),
-            "suppressed": self.suppressed.tolist(),
-            "params": dict(self.params),
-        }
+    def cuts_at(self, threshold: float) -> list[int]:
+        """The cuts (frame numbers) this result would give at another ``threshold`` (same signal).
+
+        >>> r = TemporalResult(frame_index=np.arange(4), descriptors=np.zeros((4, 1)), feature_names=("f",),
+        ...     raw_distance=np.ones(3), distance=np.ones(3), scores=np.array([1.0, 9.0, 1.0]),
+        ...     background=1.0, threshold=20.0, cuts=[], i_frames=(), suppressed=np.zeros(3, bool))
+        >>> r.cuts_at(20.0), r.cuts_at(5.0)
+        ([], [1])
+        """
+        if not threshold > 0 or not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+        return [int(self.frame_index[k]) for k in find_cuts(self.scores, float(threshold))]
+
+    def summary(self) -> str:
+        """One line: verdict, largest score vs threshold, and the cuts."""
+        text = super().summary()
+        if self.verdict == INCONCLUSIVE:
+            return text
+        where = f"; cuts after frame(s) {self.cuts[:10]}{' ...' if len(self.cuts) > 10 else ''}"
+        return text + (where if self.cuts else f"; no cut in {len(self.frame_index)} frames")
 
     def table(self):
         """One row per pair of consecutive analysed frames (pandas DataFrame)."""
@@ -519,7 +335,7 @@ class TemporalResult:
                 "next_frame": self.frame_index[1:],
                 "raw_distance": self.raw_distance,
                 "distance": self.distance,
-                "score": self.score,
+                "score": self.scores,
                 "i_frame_adjacent": self.suppressed,
                 "cut": np.isin(self.pairs, self.cuts),
             }
@@ -666,32 +482,39 @@ def detect(
     Returns
     -------
     TemporalResult
+        ``verdict`` ('forged' when a cut is found), ``score`` (largest Δf / median),
+        ``cuts``, the signals, ``.plot()``, ``.table()``.
 
     Examples
     --------
-    >>> r = detect("spliced.mp4")                    # doctest: +SKIP
-    >>> r.cuts, r.distance.shape                      # doctest: +SKIP
-    ([99], (199,))
+    >>> from toolkit.focal.model import FocalNet
+    >>> still = np.full((5, 64, 64), 128, np.uint8)            # five identical frames: nothing to find
+    >>> r = detect(still, models={"codec": FocalNet(4)}, features="codec", device="cpu")
+    >>> r.verdict, r.cuts, r.distance.shape
+    ('not_detected', [], (4,))
+    >>> detect(still[:3], models={"codec": FocalNet(4)}, features="codec").reason[:25]
+    'only 2 pair(s) of consecu'
+
+    On a video with the shipped models (``models=None``), see the module's example.
     """
-    names = _feature_set(features)
-    stride = _check_stride(stride)
-    if threshold <= 0 or not np.isfinite(threshold):
+    names = feature_set(features)
+    stride = check_stride(stride, multiple_of=GRID)
+    if not isinstance(threshold, (int, float, np.number)) or not (threshold > 0 and np.isfinite(threshold)):
         raise ValueError("threshold must be a positive number (multiples of the median distance)")
     if batch < 1:
         raise ValueError("batch must be >= 1")
-    source = _Source(video, start=start, count=count, step=step)
-    _check_frame_size(source.shape)
-    box = _check_roi(roi, source.shape)
+    source = open_frames(video, start=start, count=count, step=step)
+    box = check_focal_roi(roi, source.shape)
     if len(source.indices) < 2:
         raise ValueError(
             "temporal analysis needs at least 2 frames, the selection has "
             f"{len(source.indices)} "
             f"(video of {source.n_total} frames)"
         )
-    nets = _models(names, models, device)
+    nets = resolve_models(names, models, device)
     idx_all: list[int] = []
     desc: list[np.ndarray] = []
-    for idx, _, probs in _iter_probs(source, nets, stride, box, batch, progress, "FOCAL temporal"):
+    for idx, _, probs in iter_probs(source, nets, stride, box, batch, progress, "FOCAL temporal"):
         idx_all += idx
         desc.append(frame_descriptors(probs))
     if len(idx_all) < 2:
@@ -722,12 +545,13 @@ def detect(
             local = [pos[i] for i in iframes if i in pos]
             dist, suppressed = suppress_iframes(raw, f, local, mode=mode)
     background = _background(dist)
-    score = dist / background
-    cut_pos = find_cuts(score, threshold)
+    scores = dist / background
+    cut_pos = find_cuts(scores, threshold)
     cuts = [int(frame_index[k]) for k in cut_pos]
     params = {
         "features": features,
         "models": list(names),
+        "weights": models_params(nets),
         "threshold": float(threshold),
         "suppress": mode,
         "suppress_iframes": bool(suppressed.any()),
@@ -746,10 +570,10 @@ def detect(
     return TemporalResult(
         frame_index=frame_index,
         descriptors=f,
-        feature_names=tuple(_class_names(nets, _split_dims(nets, f.shape[1]))),
+        feature_names=tuple(class_names(nets, split_dims(nets, f.shape[1]))),
         raw_distance=raw,
         distance=dist,
-        score=score,
+        scores=scores,
         background=background,
         threshold=float(threshold),
         cuts=cuts,

@@ -49,6 +49,7 @@ import torch.nn.functional as F
 
 from toolkit.focal.data import DATA_VERSION, Split, build_dataset, load_split
 from toolkit.focal.model import GRID, PATCH, FocalNet, count_parameters, highpass_init_
+from toolkit.focal.models import load_model, save_model
 
 __all__ = [
     "RECIPES",
@@ -540,18 +541,20 @@ def train(
 
 
 def _load_stage1(net: FocalNet, file) -> dict:
-    """Load a trainer checkpoint into ``net``; return what the model card says about it."""
-    from toolkit._util import sha256_file
-    from toolkit.focal import _load_file  # the same reader load_model uses
+    """Load a trainer checkpoint into ``net``; return what the model card says about it.
 
+    The file is read by :func:`toolkit.focal.load_model` (:func:`toolkit.weights.load`,
+    ``weights_only=True``): a file that is not a FOCAL checkpoint is a ``ValueError``
+    (``toolkit.weights.WeightsFormatError``) naming it, and nothing in it is executed.
+    """
     file = Path(file)
     if not file.is_file():
         raise FileNotFoundError(f"init_from checkpoint not found: {file}")
-    src = _load_file(file, "cpu")  # ValueError naming the file when it is not a checkpoint
+    src = load_model(file, device="cpu")
     if tuple(src.classes) != tuple(net.classes):
         raise ValueError(f"{file} has classes {list(src.classes)}, this task needs {list(net.classes)}")
     net.load_state_dict(src.state_dict())
-    info = {"file": file.name, "sha256": sha256_file(file)}
+    info = {"file": file.name, "sha256": src.weights_sha256}
     side = file.with_suffix(".json")  # the stage-1 results the CLI writes next to its weights
     run = json.loads(side.read_text()) if side.is_file() else src.meta
     p = run.get("params", {})
@@ -773,8 +776,6 @@ def main(argv: list[str] | None = None) -> TrainResult:
         precision=a.precision,
         progress=not a.no_progress,
     )
-    from toolkit.focal import save_model
-
     out = Path(a.out or f"/tmp/focal_{a.task}.pt")
     if a.register:
         out = out.with_name(f"focal_{a.task}.pt")

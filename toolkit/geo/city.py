@@ -16,6 +16,12 @@ for tests/demo) whose last layer has 64 units; the two 64-d embeddings are
 concatenated (128), passed through ReLU, a 64-unit layer (+ReLU) and a 1-unit
 output with a sigmoid.
 
+:func:`verify` (the registry's ``geo.city``) returns a :class:`CityVerification` result:
+verdict ``"different_city"`` (the vote says another city), ``"not_detected"`` (nothing
+contradicts the claim: same city) or ``"inconclusive"`` (the country gate rejected the claim
+before the Siamese comparison, or no pair carries weight); ``score`` = the similarity-weighted
+mean P(different), threshold 0.5.
+
 >>> import numpy as np
 >>> from toolkit.geo.city import decide
 >>> decide(np.array([0.2, 0.9]), np.array([1.0, 0.1]))["verified"]
@@ -24,18 +30,16 @@ True
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from toolkit.geo import groups
-from toolkit.geo.image import image_sha256, load_image
-from toolkit.geo.pretrained import register_all as _register_all
-
-_register_all()  # the large checkpoints are known to the registry (with instructions) once geo is used
+from toolkit.geo._common import tiny_backbone, to_tensor, weights_id
+from toolkit.geo.image import load_image
+from toolkit.result import INCONCLUSIVE, NOT_DETECTED, Result
 
 __all__ = [
     "N_SCENE_CLASSES",
@@ -56,10 +60,15 @@ __all__ = [
     "sample_pairs",
     "CityVerification",
     "verify",
+    "from_checkpoint",
+    "reference_images",
+    "THRESHOLD",
 ]
 
 N_SCENE_CLASSES = 16
 DEMO_WEIGHTS = "geo/city_demo"
+#: a weighted mean P(different) above this is a vote for "different city" (eq. 8.2's argmax)
+THRESHOLD = 0.5
 
 
 def _module():
@@ -71,7 +80,12 @@ def _module():
 class SiameseNet(_module()):
     """Siamese verifier: shared branch -> 64-d embedding; concat(128) -> ReLU -> 64 -> ReLU -> 1 (logit).
 
-    ``forward(a, b)`` returns N logits of "different cities"; ``sigmoid`` gives ``P1``.
+    ``forward(a, b)`` on two N x 3 x 224 x 224 batches returns N logits of "different cities";
+    ``sigmoid`` gives ``P1``.
+
+    >>> import torch
+    >>> SiameseNet("tiny")(torch.zeros(2, 3, 224, 224), torch.zeros(2, 3, 224, 224)).shape
+    torch.Size([2])
     """
 
     def __init__(self, backbone: str = "vit_l_16", embed_dim: int = 64):
@@ -86,9 +100,7 @@ class SiameseNet(_module()):
             net.heads = nn.Linear(dim, embed_dim)  # "last layer of the ViT set to 64 output units"
             self.branch = net
         elif backbone == "tiny":
-            from toolkit.geo.country import _tiny_backbone
-
-            feat, dim = _tiny_backbone()
+            feat, dim = tiny_backbone()
             self.branch = nn.Sequential(feat, nn.Linear(dim, embed_dim))
         else:
             raise ValueError(f"unknown backbone {backbone!r}: use 'vit_l_16' (seed), 'vit_b_16' or 'tiny'")
@@ -107,8 +119,14 @@ class SiameseNet(_module()):
 def build_siamese(
     backbone: str = "vit_l_16", *, pretrained: bool = False, seed: int | None = 0
 ) -> SiameseNet:
-    """A fresh :class:`SiameseNet`; ``pretrained=True`` loads torchvision ImageNet ViT weights
-    from the registry (``geo/imagenet_vit_l_16``; ``WeightsNotFoundError`` when absent)."""
+    """A fresh :class:`SiameseNet`; ``pretrained=True`` starts the branches from torchvision's ImageNet
+    ViT-L/16 (``geo/imagenet_vit_l_16``, found in the user cache by
+    :func:`toolkit.geo.pretrained.registry_file`, read with ``weights_only=True``;
+    ``WeightsNotFoundError`` with instructions when absent).
+
+    >>> build_siamese("tiny").backbone_name
+    'tiny'
+    """
     import torch
 
     if seed is not None:
@@ -117,40 +135,60 @@ def build_siamese(
     if pretrained:
         if backbone != "vit_l_16":
             raise ValueError("ImageNet weights are registered for the 'vit_l_16' backbone only")
-        from toolkit.geo.pretrained import registry_file
+        from toolkit.geo.pretrained import load_state_dict
 
-        sd = torch.load(registry_file("geo/imagenet_vit_l_16"), map_location="cpu", weights_only=True)
+        sd = load_state_dict("geo/imagenet_vit_l_16")
         sd = {k: v for k, v in sd.items() if not k.startswith("heads.")}
         net.branch.load_state_dict(sd, strict=False)
     return net
 
 
 def save_siamese(net: SiameseNet, file: str | os.PathLike, **extra) -> Path:
-    """Save a Siamese checkpoint (backbone name, weights, meta, ``extra``)."""
-    from toolkit.geo.pretrained import save_checkpoint_dict
+    """Save a Siamese verifier with :func:`toolkit.weights.save` (kind ``"geo.city"``).
 
-    return save_checkpoint_dict(
-        file,
-        {
-            "kind": "geo.city",
-            "backbone": net.backbone_name,
-            "state_dict": net.state_dict(),
-            "meta": dict(net.meta),
-            **extra,
-        },
+    ``config`` = ``{"backbone"}``, ``card`` = ``net.meta``, ``extra`` = the keyword arguments
+    (``optimizer=``, ``epoch=``, ``history=`` for resuming; tensors and plain types only).
+
+    >>> import tempfile, pathlib
+    >>> f = save_siamese(build_siamese("tiny"), pathlib.Path(tempfile.mkdtemp()) / "s.pt")
+    >>> load_siamese(f).backbone_name
+    'tiny'
+    """
+    from toolkit import weights
+
+    return weights.save(
+        net, file, kind="geo.city", config={"backbone": net.backbone_name}, card=dict(net.meta), extra=extra
     )
 
 
-def load_siamese(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> SiameseNet:
-    """Load a Siamese verifier from a file or registry name (``WeightsNotFoundError`` when missing)."""
-    from toolkit._util import resolve_device
-    from toolkit.geo.pretrained import load_checkpoint_dict
+def from_checkpoint(ck) -> SiameseNet:
+    """The :class:`SiameseNet` of a ``toolkit.weights`` checkpoint of kind ``"geo.city"``
+    (the builder :func:`toolkit.weights.load` calls); ``meta`` is the model card.
 
-    ck = load_checkpoint_dict(name_or_path, "geo.city", "city-verifier")
-    net = SiameseNet(ck["backbone"])
-    net.load_state_dict(ck["state_dict"])
-    net.meta = dict(ck.get("meta", {}))
-    return net.to(resolve_device(device)).eval()
+    >>> from toolkit import weights
+    >>> from_checkpoint(weights.load_checkpoint("geo/city_demo")).meta["name"]
+    'geo/city_demo'
+    """
+    net = SiameseNet(ck.config["backbone"])
+    net.load_state_dict(ck.state_dict)
+    net.meta = dict(ck.card)
+    return net
+
+
+def load_siamese(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> SiameseNet:
+    """A Siamese verifier in eval mode (default: the shipped demo), via :func:`toolkit.weights.load`.
+
+    ``name_or_path``: a registered name (``"geo/city_demo"``; never looked up in the current
+    folder), an external name (``"geo/city_vit_l_16"``, user cache) or a checkpoint file; see
+    :func:`toolkit.geo.pretrained.load`. Raises ``UnknownWeightsError``, ``WeightsNotFoundError``
+    (with instructions) or ``WeightsFormatError``.
+
+    >>> load_siamese(device="cpu").weights_name
+    'geo/city_demo'
+    """
+    from toolkit.geo.pretrained import load
+
+    return load(name_or_path, kind="geo.city", device=device)
 
 
 #: house convention: ``toolkit.<method>.load_model(name)``
@@ -158,7 +196,11 @@ load_model = load_siamese
 
 
 def preprocess(image) -> np.ndarray:
-    """Seed's test-time view: shorter side -> 256, centre crop 224 x 224 (uint8 RGB)."""
+    """Seed's test-time view: shorter side -> 256, centre crop 224 x 224 x 3 (uint8 RGB).
+
+    >>> preprocess(np.zeros((300, 400, 3), np.uint8)).shape
+    (224, 224, 3)
+    """
     from toolkit.geo.country import crop_boxes, resize_shorter
 
     img = resize_shorter(load_image(image), 256)
@@ -167,16 +209,14 @@ def preprocess(image) -> np.ndarray:
 
 
 def _batch(views: list[np.ndarray]):
-    from toolkit.geo.country import _to_tensor
-
-    return _to_tensor(views)
+    return to_tensor(views)
 
 
 # --- scene similarity ----------------------------------------------------------------
 def scene_similarity(u, v) -> float:
     """Cosine similarity of two scene-probability vectors (eq. 8.1); 0 when one is all zeros.
 
-    >>> scene_similarity([1, 0, 1], [1, 1, 0])
+    >>> round(scene_similarity([1, 0, 1], [1, 1, 0]), 6)
     0.5
     """
     u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
@@ -192,6 +232,10 @@ def places_to_hierarchy(p365, hierarchy) -> np.ndarray:
     """Reduce 365 Places365 probabilities to the 16 hierarchy classes: ``p @ H``, renormalised.
 
     ``hierarchy``: 365 x 16 0/1 matrix (Places365 scene hierarchy; a class may belong to several).
+
+    >>> H = np.zeros((365, 16)); H[:, 3] = 1
+    >>> round(float(places_to_hierarchy(np.full(365, 1 / 365), H)[3]), 6)
+    1.0
     """
     p = np.asarray(p365, dtype=float)
     H = np.asarray(hierarchy, dtype=float)
@@ -208,7 +252,14 @@ class Places365Scene:
     """Scene model for the weighting: a 365-way Places365 network + the 365 x 16 hierarchy matrix.
 
     ``Places365Scene(model, hierarchy)(image) -> 16-vector``. The Places365 weights and its
-    hierarchy sheet are not shipped (registry entry ``geo/places365_resnet18``).
+    hierarchy sheet are not shipped (external entry ``geo/places365_resnet18``; its tensors load with
+    ``toolkit.geo.pretrained.load_state_dict``).
+
+    >>> import torch
+    >>> H = np.zeros((365, 16)); H[:, 0] = 1
+    >>> scene = Places365Scene(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(365)), H, "cpu")
+    >>> scene(np.zeros((240, 320, 3), np.uint8)).round(6).tolist()[:2]
+    [1.0, 0.0]
     """
 
     def __init__(self, model, hierarchy, device: str = "auto"):
@@ -233,6 +284,10 @@ def proxy_scene_vector(image) -> np.ndarray:
     A stand-in for the Places365 16-class scene vector when no scene model is
     available (offline demo): images with similar colour content get similar
     vectors. It is NOT a scene classifier.
+
+    >>> v = proxy_scene_vector(np.zeros((240, 320, 3), np.uint8))
+    >>> v.shape, round(float(v.sum()), 6)
+    ((16,), 1.0)
     """
     from skimage.color import rgb2hsv
 
@@ -248,7 +303,11 @@ def country_gate(country_prediction, claimed_country: str, top_n: int = 2) -> di
     """Seed's gate: passes when the claimed country's class is among the classifier's top-``top_n``.
 
     ``country_prediction``: a :class:`toolkit.geo.country.CountryPrediction` or a sequence of
-    class names already ranked. Returns ``{'passed', 'claimed_class', 'top'}``.
+    class names already ranked. Returns ``{'passed', 'claimed_class', 'claimed_country', 'top',
+    'top_n'}``.
+
+    >>> country_gate(["Italy", "France", "Spain"], "VA")["passed"]
+    True
     """
     cc = groups.resolve_country(claimed_country)
     cls = groups.country_to_group()[cc]
@@ -291,7 +350,12 @@ def decide(p_different, similarity=None) -> dict:
 def pair_probabilities(
     net: SiameseNet, query, references, device: str = "auto", batch_size: int = 16
 ) -> np.ndarray:
-    """``P1`` (different-city probability) of the query against each reference image."""
+    """``P1`` (different-city probability) of the query against each of the m reference images: (m,).
+
+    >>> img = np.zeros((240, 320, 3), np.uint8)
+    >>> pair_probabilities(build_siamese("tiny"), img, [img, img], device="cpu").shape
+    (2,)
+    """
     import torch
 
     from toolkit._util import resolve_device
@@ -317,6 +381,10 @@ def sample_pairs(
     image), at least ``plausible_fraction`` of the negatives satisfy the seed's
     country-plausibility condition (the two images share a top-2 class) when such
     pairs exist.
+
+    >>> pairs = sample_pairs([0, 0, 1, 1], 8, np.random.default_rng(0))
+    >>> pairs.shape, int((pairs[:, 2] == 0).sum())
+    ((8, 3), 4)
     """
     y = np.asarray(labels)
     cities = np.unique(y)
@@ -351,37 +419,176 @@ def sample_pairs(
 
 
 # --- result ----------------------------------------------------------------------------
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm")
+
+
+def reference_images(references) -> list:
+    """The reference images as a list: a list/tuple of images, a 4-D array (m x H x W x 3), or a
+    folder whose image files (sorted by name) are the references.
+
+    Raises ``ValueError`` for a single image (a path, bytes or 3-D array): references are images of
+    the claimed city, so a list is required even for one; ``FileNotFoundError`` for a missing folder
+    or file path given as a folder.
+
+    >>> len(reference_images(np.zeros((2, 40, 40, 3), np.uint8)))
+    2
+    >>> reference_images("sample_data/no_such_folder/")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no folder of reference images at 'sample_data/no_such_folder/'
+    """
+    if isinstance(references, (str, os.PathLike)):
+        p = Path(references).expanduser()
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in _IMAGE_SUFFIXES)
+            if not files:
+                raise ValueError(f"the folder {str(p)!r} holds no image files to use as references")
+            return [str(f) for f in files]
+        if not p.exists() and (str(references).endswith(("/", os.sep)) or not p.suffix):
+            raise FileNotFoundError(f"no folder of reference images at {str(references)!r}")
+        raise ValueError(
+            "references must be a list of images of the claimed city (or a folder of them), "
+            f"not the single image {str(references)!r}"
+        )
+    if isinstance(references, (bytes, bytearray)) or (
+        isinstance(references, np.ndarray) and references.ndim != 4
+    ):
+        raise ValueError("references must be a list of images of the claimed city (or a folder of them)")
+    return list(references)
+
+
+def _example_verification(**kw) -> CityVerification:
+    """A hand-made verification for the doctests: three pairs, P(different) 0.2, 0.3, 0.9."""
+    p1 = np.array([0.2, 0.3, 0.9])
+    d = decide(p1)
+    return CityVerification(d["verified"], "siamese", None, p1, np.ones(3), d["scores"], **kw)
+
+
 @dataclass(frozen=True)
-class CityVerification:
-    """Outcome of :func:`verify`.
+class CityVerification(Result):
+    """Outcome of :func:`verify` (registry ``geo.city``).
 
     Attributes
     ----------
-    verified : True when the query is judged to be from the claimed city.
+    verified : True when the query is judged to be from the claimed city (the seed's output; False
+        when the country gate rejected the claim).
     stage : 'country_gate' (rejected by the country classifier) or 'siamese'.
     gate : country-gate evidence (claimed class, top-N classes) or None when skipped.
     p_different : (m,) Siamese ``P1`` per reference pair (empty when gated out).
     similarity : (m,) scene similarities ``s_j`` (ones when no scene model).
     scores : [sum s P0, sum s P1] (eq. 8.2).
+    references : one ``{"path", "sha256"}`` per reference image (path None for an array).
+    country_prediction : the gate's :class:`toolkit.geo.country.CountryPrediction`, or None.
+    path, sha256, params, toolkit_version : see :class:`toolkit.result.Result` (of the query).
+
+    The decision: :attr:`verdict` ("different_city" / "not_detected" / "inconclusive"),
+    :attr:`score` (weighted mean P(different) = ``scores[1] / sum(scores)``), :attr:`threshold` (0.5)
+    and :attr:`reason`.
+
+    >>> r = _example_verification()
+    >>> r.verdict, round(r.score, 3), r.threshold
+    ('not_detected', 0.467, 0.5)
     """
 
-    verified: bool
-    stage: str
-    gate: dict | None
-    p_different: np.ndarray
-    similarity: np.ndarray
-    scores: list
-    sha256: str
-    params: dict = field(default_factory=dict)
+    method = "geo.city"
+
+    verified: bool = False
+    stage: str = "siamese"
+    gate: dict | None = None
+    p_different: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    similarity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scores: list = field(default_factory=list)
+    references: list = field(default_factory=list)
+    country_prediction: Result | None = None
+
+    def __post_init__(self):
+        if self.stage not in ("country_gate", "siamese"):
+            raise ValueError(f"stage must be 'country_gate' or 'siamese', got {self.stage!r}")
+        p1, s = np.asarray(self.p_different, dtype=float), np.asarray(self.similarity, dtype=float)
+        if p1.shape != s.shape:
+            raise ValueError(f"{p1.size} pair probabilities for {s.size} similarities")
+        object.__setattr__(self, "p_different", p1)
+        object.__setattr__(self, "similarity", s)
+
+    # --- decision ------------------------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        """:data:`THRESHOLD`: a score above it is a vote for a different city."""
+        return THRESHOLD
+
+    @property
+    def score(self) -> float | None:
+        """Similarity-weighted mean P(different) over the pairs (None when gated out or no weight).
+
+        >>> round(_example_verification().score, 4)  # (0.2 + 0.3 + 0.9) / 3
+        0.4667
+        """
+        if self.stage != "siamese" or len(self.scores) != 2 or sum(self.scores) <= 0:
+            return None
+        return float(self.scores[1] / (self.scores[0] + self.scores[1]))
+
+    @property
+    def verdict(self) -> str:
+        """'different_city' when the vote says another city, 'not_detected' when it says the claimed
+        one (same city), 'inconclusive' when the country gate rejected the claim or no pair has weight.
+
+        >>> _example_verification().verdict
+        'not_detected'
+        """
+        if self.score is None:
+            return INCONCLUSIVE
+        return NOT_DETECTED if self.verified else "different_city"
+
+    @property
+    def reason(self) -> str:
+        """Why the verdict, in a sentence.
+
+        >>> _example_verification().reason
+        'the similarity-weighted vote of 3 reference pairs says the same city (votes same/different 1.6/1.4)'
+        """
+        if self.stage == "country_gate":
+            g = self.gate or {}
+            return (
+                f"country gate: the claimed country {g.get('claimed_country')} "
+                f"(class {g.get('claimed_class')}) is not among the country classifier's "
+                f"top-{g.get('top_n')} classes "
+                f"({', '.join(g.get('top', []))}); the seed rejects such a claim before the Siamese "
+                "comparison, which was not run"
+            )
+        m = len(self.p_different)
+        votes = f"votes same/different {self.scores[0]:.2g}/{self.scores[1]:.2g}" if self.scores else ""
+        if self.score is None:
+            return f"no reference pair carries weight (scene similarities sum to 0; {votes})"
+        said = "the same city" if self.verified else "a different city"
+        return f"the similarity-weighted vote of {m} reference pairs says {said} ({votes})"
+
+    # --- views -----------------------------------------------------------------------------
+    def summary(self) -> str:
+        """One line: verdict, score vs threshold, number of references (base summary + references).
+
+        >>> _example_verification().summary()
+        'geo.city on array: not_detected (score 0.4667 vs threshold 0.5); 3 reference pairs'
+        """
+        text = super().summary()
+        if self.stage == "siamese":
+            text += f"; {len(self.p_different)} reference pairs"
+        return text
 
     def table(self) -> pandas.DataFrame:  # noqa: F821
-        """One row per reference pair: reference, P(same), P(different), similarity, weighted votes."""
+        """One row per reference pair: reference (index), file (name or None), P(same), P(different),
+        similarity, weighted votes.
+
+        >>> _example_verification().table()["p_different"].tolist()
+        [0.2, 0.3, 0.9]
+        """
         import pandas as pd
 
         p1 = self.p_different
+        refs = self.references if len(self.references) == len(p1) else [{}] * len(p1)
         return pd.DataFrame(
             {
                 "reference": np.arange(len(p1)),
+                "file": [os.path.basename(r["path"]) if r.get("path") else None for r in refs],
                 "p_same": 1 - p1,
                 "p_different": p1,
                 "similarity": self.similarity,
@@ -390,14 +597,12 @@ class CityVerification:
             }
         )
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["p_different"] = self.p_different.tolist()
-        d["similarity"] = self.similarity.tolist()
-        return json.loads(json.dumps(d, default=str))
-
     def plot(self):
-        """Plotly bars of each pair's P(same) with its scene similarity as marker opacity."""
+        """Plotly bars of each pair's P(same) with its scene similarity as marker opacity.
+
+        >>> len(_example_verification().plot().data)
+        2
+        """
         import plotly.graph_objects as go
 
         t = self.table()
@@ -409,16 +614,20 @@ class CityVerification:
             marker_opacity=np.clip(t["similarity"], 0.15, 1.0) if len(t) else None,
         )
         fig.add_scatter(x=t["reference"], y=t["similarity"], mode="markers", name="scene similarity")
-        verdict = "VERIFIED" if self.verified else f"NOT verified ({self.stage})"
-        fig.update_layout(
-            title=f"City verification: {verdict}; votes same/different = "
-            f"{self.scores[0]:.2f}/{self.scores[1]:.2f}"
-            if self.scores
-            else verdict,
-            xaxis_title="reference image",
-            yaxis_range=[0, 1.05],
-        )
+        title = f"City verification: {self.verdict}"
+        if self.stage == "country_gate":
+            title += " (rejected by the country gate)"
+        elif self.scores:
+            title += f"; votes same/different = {self.scores[0]:.2f}/{self.scores[1]:.2f}"
+        fig.update_layout(title=title, xaxis_title="reference image", yaxis_range=[0, 1.05])
         return fig
+
+
+def _describe(image) -> dict:
+    from toolkit._util import input_sha256
+
+    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
+    return {"path": path, "sha256": input_sha256(image)}
 
 
 def verify(
@@ -432,47 +641,71 @@ def verify(
     top_n: int = 2,
     device: str = "auto",
 ) -> CityVerification:
-    """Decide whether ``query`` was shot in the city the ``references`` show.
+    """Decide whether ``query`` was shot in the city the ``references`` show (registry ``geo.city``).
 
     Parameters
     ----------
     query : image (path, bytes, PIL, array).
-    references : list of m >= 1 images of the claimed city.
-    model : :class:`SiameseNet`, checkpoint path / registry name, or None for the shipped demo.
+    references : m >= 1 images of the claimed city: a list, an m x H x W x 3 array, or a folder
+        (see :func:`reference_images`).
+    model : :class:`SiameseNet`, registry name / checkpoint path, or None for the shipped demo.
     claimed_country : country of the claimed city (ISO code or name); enables the top-``top_n``
-        country gate with ``country_model`` (a CountryModel, path/name, or None for the demo model).
+        country gate with ``country_model`` (a CountryModel, name/path, or None for the demo model).
     scene_model : callable image -> 16-vector (e.g. :class:`Places365Scene`, or
         :func:`proxy_scene_vector`); None gives every pair weight 1.
-    """
-    from toolkit.geo import country as country_mod
+    top_n : the gate's rank limit (seed: 2).
+    device : 'auto', 'cpu' or 'cuda'.
 
-    if isinstance(references, (str, os.PathLike, bytes, np.ndarray)) and not (
-        isinstance(references, np.ndarray) and references.ndim == 4
-    ):
-        raise ValueError("references must be a list of images of the claimed city")
-    references = list(references)
+    Returns
+    -------
+    CityVerification
+        verdict 'different_city' / 'not_detected' / 'inconclusive' (gate), score, threshold.
+
+    >>> img = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    >>> r = verify(img, [img, img[:, ::-1]], model=build_siamese("tiny"))
+    >>> r.verdict in ("different_city", "not_detected"), r.p_different.shape
+    (True, (2,))
+    """
+    from toolkit._util import input_sha256
+
+    q = load_image(query)
+    references = reference_images(references)
     if not references:
         raise ValueError("need at least one reference image of the claimed city")
-    q = load_image(query)
     refs = [load_image(r) for r in references]
+    ref_ids = [_describe(r) for r in references]
+    base = {"path": os.fspath(query) if isinstance(query, (str, os.PathLike)) else None}
+    base["sha256"] = input_sha256(query)
     params = {
         "top_n": top_n,
         "claimed_country": claimed_country,
         "m": len(refs),
         "scene_model": getattr(scene_model, "__name__", type(scene_model).__name__) if scene_model else None,
     }
-    gate = None
+    gate, cpred = None, None
     if claimed_country is not None:
-        cpred = country_mod.analyze(q, country_model, device=device)
+        from toolkit.geo import country as country_mod
+
+        cpred = country_mod.analyze(query, country_model, device=device, k=max(1, top_n))
         gate = country_gate(cpred, claimed_country, top_n)
         params["country_model"] = cpred.params.get("model")
+        params["country_model_sha256"] = cpred.params.get("model_sha256")
         if not gate["passed"]:
             return CityVerification(
-                False, "country_gate", gate, np.zeros(0), np.zeros(0), [], image_sha256(query), params
+                False,
+                "country_gate",
+                gate,
+                np.zeros(0),
+                np.zeros(0),
+                [],
+                ref_ids,
+                cpred,
+                params=params,
+                **base,
             )
     if model is None or isinstance(model, (str, os.PathLike)):
         model = load_siamese(model or DEMO_WEIGHTS, device=device)
-    params["siamese"] = model.meta.get("name", "in-memory model")
+    params["siamese"], params["siamese_sha256"] = weights_id(model)
     params["backbone"] = model.backbone_name
     p1 = pair_probabilities(model, q, refs, device=device)
     if scene_model is not None:
@@ -481,4 +714,6 @@ def verify(
     else:
         s = np.ones(len(refs))
     d = decide(p1, s)
-    return CityVerification(d["verified"], "siamese", gate, p1, s, d["scores"], image_sha256(query), params)
+    return CityVerification(
+        d["verified"], "siamese", gate, p1, s, d["scores"], ref_ids, cpred, params=params, **base
+    )

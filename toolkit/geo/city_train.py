@@ -25,8 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.geo.city import SiameseNet, build_siamese, decide, pair_probabilities, sample_pairs, save_siamese
-from toolkit.geo.country import IMAGENET_MEAN, IMAGENET_STD, resize_shorter
+from toolkit.geo._common import to_tensor
+from toolkit.geo.city import (
+    SiameseNet,
+    build_siamese,
+    decide,
+    pair_probabilities,
+    sample_pairs,
+    save_siamese,
+    scene_similarity,
+)
+from toolkit.geo.country import resize_shorter
 from toolkit.geo.image import load_image
 from toolkit.geo.train import augment
 
@@ -61,13 +70,6 @@ def read_city_dataset(csv: str | os.PathLike, root: str | os.PathLike | None = N
             }
         )
     return items
-
-
-def _tensor(views):
-    import torch
-
-    x = torch.from_numpy(np.stack(views)).permute(0, 3, 1, 2).float().div_(255.0)
-    return (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 
 def train_siamese(
@@ -120,13 +122,19 @@ def train_siamese(
     start = 0
     ck = Path(checkpoint) if checkpoint else None
     if resume and ck is not None and ck.is_file():
-        state = torch.load(ck, map_location="cpu", weights_only=False)
-        if state.get("backbone") != backbone:
-            raise ValueError(f"checkpoint {ck} holds backbone {state.get('backbone')!r}, not {backbone!r}")
-        net.load_state_dict(state["state_dict"])
-        opt.load_state_dict(state["optimizer"])
-        history = list(state.get("history", []))
-        start = int(state["epoch"])
+        from toolkit import weights
+
+        state = weights.load_checkpoint(ck, kind="geo.city")  # weights_only=True
+        if state.config.get("backbone") != backbone:
+            raise ValueError(
+                f"checkpoint {ck} holds backbone {state.config.get('backbone')!r}, not {backbone!r}"
+            )
+        if "optimizer" not in state.extra or "epoch" not in state.extra:
+            raise ValueError(f"checkpoint {ck} has no optimiser state / epoch to resume from")
+        net.load_state_dict(state.state_dict)
+        opt.load_state_dict(state.extra["optimizer"])
+        history = list(state.extra.get("history", []))
+        start = int(state.extra["epoch"])
     labels = np.array([it["label"] for it in items])
     cache: dict[str, np.ndarray] = {}
 
@@ -156,13 +164,13 @@ def train_siamese(
             range(0, len(pairs), batch_size), disable=not progress, desc=f"epoch {epoch + 1}/{epochs}"
         ):
             chunk = pairs[b : b + batch_size]
-            xa = _tensor(
+            xa = to_tensor(
                 [
                     augment(img(i), np.random.default_rng([seed, epoch, b, k, 0]))
                     for k, (i, _, _) in enumerate(chunk)
                 ]
             ).to(dev)
-            xb = _tensor(
+            xb = to_tensor(
                 [
                     augment(img(j), np.random.default_rng([seed, epoch, b, k, 1]))
                     for k, (_, j, _) in enumerate(chunk)
@@ -245,8 +253,6 @@ def verification_rates(
                     net, items[q]["path"], [items[r]["path"] for r in refs], device=device
                 )
                 if scene_model is not None:
-                    from toolkit.geo.city import scene_similarity
-
                     u = scene_model(items[q]["path"])
                     s = np.array([scene_similarity(u, scene_model(items[r]["path"])) for r in refs])
                 else:

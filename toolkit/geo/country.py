@@ -4,30 +4,31 @@ Inference resizes the image so that its shorter side is 256 px, cuts five
 224 x 224 crops (upper-left, upper-right, lower-left, lower-right, centre),
 classifies each and averages the five softmax vectors (eq. 7.1, the seed's best
 fusion); max fusion, one crop, or a plain resize to 224 x 224 are options.
+:func:`predict` (the registry's ``geo.country``) returns a :class:`CountryPrediction`
+result: ``table()`` ranks the top-k classes, ``plot()`` draws them on a folium map.
 
 >>> import numpy as np
 >>> from toolkit.geo.country import five_crops, build_model, predict
 >>> [c.shape for c in five_crops(np.zeros((300, 400, 3), np.uint8))][0]
 (224, 224, 3)
->>> table = predict(np.zeros((300, 400, 3), np.uint8), k=3, model=build_model("tiny"))
->>> list(table.columns)
-['rank', 'class', 'countries', 'codes', 'probability']
+>>> pred = predict(np.zeros((300, 400, 3), np.uint8), k=3, model=build_model("tiny"))
+>>> list(pred.table().columns), pred.params["k"]
+(['rank', 'class', 'countries', 'codes', 'probability'], 3)
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from toolkit.geo import groups
-from toolkit.geo.image import image_sha256, load_image
-from toolkit.geo.pretrained import register_all as _register_all
-
-_register_all()  # the large checkpoints are known to the registry (with instructions) once geo is used
+from toolkit.geo._common import IMAGENET_MEAN, IMAGENET_STD, tiny_backbone, to_tensor, weights_id
+from toolkit.geo.image import load_image
+from toolkit.result import Result, json_safe
 
 __all__ = [
     "CROP_NAMES",
@@ -41,6 +42,7 @@ __all__ = [
     "build_model",
     "save_checkpoint",
     "load_model",
+    "from_checkpoint",
     "CountryModel",
     "CountryPrediction",
     "analyze",
@@ -53,8 +55,6 @@ __all__ = [
 
 CROP_NAMES = ("upper_left", "upper_right", "lower_left", "lower_right", "centre")
 FUSIONS = ("mean", "max", "resize") + CROP_NAMES
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 #: the small demo model shipped with the project (see its model card)
 DEMO_WEIGHTS = "geo/country_demo"
 
@@ -64,6 +64,9 @@ def resize_shorter(image: np.ndarray, size: int = 256) -> np.ndarray:
     """Resize an RGB uint8 image so that its shorter side is ``size`` px (aspect kept, bilinear).
 
     The longer side is ``round(long * size / short)`` (575 x 1200 -> 256 x 534, seed Fig. 7.10).
+
+    >>> resize_shorter(np.zeros((575, 1200, 3), np.uint8)).shape
+    (256, 534, 3)
     """
     from PIL import Image
 
@@ -113,29 +116,8 @@ def five_crops(image, resize: int = 256, crop: int = 224) -> list[np.ndarray]:
 
 
 # --- models ------------------------------------------------------------------------
-def _tiny_backbone(width: int = 32):
-    import torch.nn as nn
-
-    def block(cin, cout):
-        return nn.Sequential(
-            nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-        )
-
-    return nn.Sequential(
-        block(3, width // 2),
-        block(width // 2, width),
-        block(width, width * 2),
-        block(width * 2, width * 4),
-        block(width * 4, width * 4),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-    ), width * 4
-
-
 def _backbone(arch: str):
-    """(feature extractor returning N x D, D) for ``arch`` in resnet101 / resnet18 / tiny."""
+    """(feature extractor returning N x D, D) for ``arch`` in resnet101 / resnet50 / resnet18 / tiny."""
     import torch.nn as nn
     import torchvision
 
@@ -145,8 +127,8 @@ def _backbone(arch: str):
         net.fc = nn.Identity()
         return net, dim
     if arch == "tiny":
-        # a 5-layer CNN (~0.3 M parameters) for tests and the CPU demo model
-        return _tiny_backbone()
+        # a 5-layer CNN (~0.25 M parameters) for tests and the CPU demo model
+        return tiny_backbone()
     raise ValueError(f"unknown arch {arch!r}: use 'resnet101' (seed), 'resnet50', 'resnet18' or 'tiny'")
 
 
@@ -160,6 +142,11 @@ class CountryModel(_torch_module_base()):
     """Backbone + linear head over the classes (61 by default), with its class names.
 
     Call it on an N x 3 x 224 x 224 ImageNet-normalised float tensor -> N x K logits.
+    ``meta`` holds the model card (training settings, history) saved with the checkpoint.
+
+    >>> import torch
+    >>> CountryModel("tiny")(torch.zeros(1, 3, 224, 224)).shape
+    torch.Size([1, 61])
     """
 
     def __init__(self, arch: str = "resnet101", class_names: list[str] | None = None):
@@ -183,17 +170,23 @@ def build_model(
     pretrained: bool | str = False,
     seed: int | None = 0,
 ) -> CountryModel:
-    """A fresh :class:`CountryModel` (``arch``: 'resnet101' as in the seed, 'resnet18', 'tiny').
+    """A fresh :class:`CountryModel` (``arch``: 'resnet101' as in the seed, 'resnet50', 'resnet18', 'tiny').
 
     ``pretrained=True`` starts the ResNet backbone from torchvision's ImageNet weights
-    found through the registry (``geo/imagenet_<arch>``) and raises
+    (``geo/imagenet_<arch>``, looked up in the user cache by
+    :func:`toolkit.geo.pretrained.registry_file`, read with ``weights_only=True``) and raises
     ``toolkit.weights.WeightsNotFoundError`` with instructions when they are absent;
     ``pretrained="auto"`` uses them when present and otherwise starts from random
     weights (recorded in ``model.meta['pretrained']``).
+
+    >>> m = build_model("tiny", seed=0)
+    >>> m.head.out_features, m.meta["pretrained"]
+    (61, False)
     """
     import torch
 
     from toolkit import weights
+    from toolkit.geo.pretrained import load_state_dict
 
     if pretrained not in (True, False, "auto"):
         raise ValueError(f"pretrained must be True, False or 'auto', got {pretrained!r}")
@@ -204,17 +197,14 @@ def build_model(
     if pretrained == "auto" and arch == "tiny":
         return model
     if pretrained:
-        from toolkit.geo.pretrained import registry_file
-
         if arch == "tiny":
             raise ValueError("there are no ImageNet weights for the 'tiny' arch; use pretrained=False")
         try:
-            file = registry_file(f"geo/imagenet_{arch}")
+            sd = load_state_dict(f"geo/imagenet_{arch}")
         except weights.WeightsNotFoundError:
             if pretrained == "auto":
                 return model
             raise
-        sd = torch.load(file, map_location="cpu", weights_only=True)
         sd = {k: v for k, v in sd.items() if not k.startswith("fc.")}
         missing, unexpected = model.backbone.load_state_dict(sd, strict=False)
         if unexpected or [m for m in missing if not m.startswith("fc.")]:
@@ -226,44 +216,61 @@ def build_model(
 
 
 def save_checkpoint(model: CountryModel, file: str | os.PathLike, **extra) -> Path:
-    """Save ``model`` (arch, class names, weights, meta and ``extra``) to ``file``."""
-    from toolkit.geo.pretrained import save_checkpoint_dict
+    """Save ``model`` with :func:`toolkit.weights.save` (kind ``"geo.country"``).
 
-    return save_checkpoint_dict(
+    ``config`` = ``{"arch", "class_names"}`` (what :func:`from_checkpoint` rebuilds from),
+    ``card`` = ``model.meta``, ``extra`` = the keyword arguments (e.g. ``optimizer=``
+    state dict, ``epoch=``, ``history=`` for resuming training; tensors and plain types only).
+
+    >>> import tempfile, pathlib
+    >>> f = save_checkpoint(build_model("tiny"), pathlib.Path(tempfile.mkdtemp()) / "m.pt", epoch=1)
+    >>> load_model(f).arch
+    'tiny'
+    """
+    from toolkit import weights
+
+    return weights.save(
+        model,
         file,
-        {
-            "kind": "geo.country",
-            "arch": model.arch,
-            "class_names": model.class_names,
-            "state_dict": model.state_dict(),
-            "meta": dict(model.meta),
-            **extra,
-        },
+        kind="geo.country",
+        config={"arch": model.arch, "class_names": list(model.class_names)},
+        card=dict(model.meta),
+        extra=extra,
     )
 
 
-def load_model(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> CountryModel:
-    """Load a country classifier from a checkpoint file or a registry name (default: the demo model).
+def from_checkpoint(ck) -> CountryModel:
+    """The :class:`CountryModel` of a ``toolkit.weights`` checkpoint of kind ``"geo.country"``
+    (the builder :func:`toolkit.weights.load` calls); ``meta`` is the model card.
 
-    Missing registry files raise ``toolkit.weights.WeightsNotFoundError`` saying how to get them.
+    >>> from toolkit import weights
+    >>> m = from_checkpoint(weights.load_checkpoint("geo/country_demo"))
+    >>> m.arch, len(m.class_names), m.meta["name"]
+    ('tiny', 61, 'geo/country_demo')
     """
-    from toolkit._util import resolve_device
-    from toolkit.geo.pretrained import load_checkpoint_dict
-
-    ck = load_checkpoint_dict(name_or_path, "geo.country", "country-classifier")
-    model = CountryModel(ck["arch"], ck["class_names"])
-    model.load_state_dict(ck["state_dict"])
-    model.meta = dict(ck.get("meta", {}))
-    return model.to(resolve_device(device)).eval()
+    model = CountryModel(ck.config["arch"], ck.config["class_names"])
+    model.load_state_dict(ck.state_dict)
+    model.meta = dict(ck.card)
+    return model
 
 
-def _to_tensor(crops: list[np.ndarray]):
-    import torch
+def load_model(name_or_path: str | os.PathLike = DEMO_WEIGHTS, device: str = "auto") -> CountryModel:
+    """A country classifier in eval mode (default: the shipped demo model), via :func:`toolkit.weights.load`.
 
-    x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return (x - mean) / std
+    ``name_or_path``: a registered name (``"geo/country_demo"``; the current folder is never
+    searched for it), an external name (``"geo/vippgeo_resnet101"``, found in the user cache), or
+    an existing checkpoint file. See :func:`toolkit.geo.pretrained.load`.
+
+    Raises ``toolkit.weights.UnknownWeightsError`` (unknown name), ``WeightsNotFoundError``
+    (missing file, with instructions) or ``WeightsFormatError`` (not a country classifier).
+
+    >>> m = load_model(device="cpu")
+    >>> m.weights_name, len(m.weights_sha256)
+    ('geo/country_demo', 64)
+    """
+    from toolkit.geo.pretrained import load
+
+    return load(name_or_path, kind="geo.country", device=device)
 
 
 # --- fusion and prediction ----------------------------------------------------------
@@ -286,9 +293,24 @@ def fuse(crop_probs: np.ndarray, fusion: str = "mean") -> np.ndarray:
     raise ValueError(f"unknown fusion {fusion!r}: choose from {', '.join(FUSIONS)}")
 
 
+def _safe_name(code: str) -> str:
+    try:
+        return groups.country_name(code)
+    except (KeyError, ValueError):
+        return code
+
+
+def _example_prediction(**kw) -> CountryPrediction:
+    """A hand-made prediction for the doctests (Italy 0.5, France 0.3, the rest shared)."""
+    names = groups.class_names()
+    p = np.full(len(names), 0.2 / (len(names) - 2))
+    p[names.index("Italy")], p[names.index("France")] = 0.5, 0.3
+    return CountryPrediction(p, np.tile(p, (5, 1)), names, groups.class_members(), "mean", **kw)
+
+
 @dataclass(frozen=True)
-class CountryPrediction:
-    """Country-class probabilities of one image.
+class CountryPrediction(Result):
+    """Country-class probabilities of one image (the result of :func:`predict` / :func:`analyze`).
 
     Attributes
     ----------
@@ -296,33 +318,78 @@ class CountryPrediction:
     crop_probabilities : (5, K) per-crop softmax (upper-left, upper-right, lower-left,
         lower-right, centre); empty (0, K) for fusion 'resize'.
     class_names : the K class names; ``members`` maps each to its ISO alpha-2 codes.
-    fusion : how the crops were fused; sha256 : of the input; params : every setting.
+    fusion : how the crops were fused.
+    k : how many classes :meth:`table`, :meth:`plot` and :meth:`summary` show (recorded in ``params``).
+    claimed : the claimed location (``toolkit.geo.maps.parse_claim`` dict: lat, lon, country, label,
+        source) or None. With a claim, :attr:`claim_check` says whether its country's class is in the
+        top-k. The result has no verdict: a country ranking is evidence about a claim, not a decision.
+    path, sha256, params, toolkit_version : see :class:`toolkit.result.Result`.
+
+    For old callers of ``predict`` (which returned the top-k table), ``attrs["prediction"]``,
+    ``result["class"]`` (a column of :meth:`table`), ``iloc``, ``columns`` and ``len()`` still work.
+
+    >>> pred = _example_prediction(k=2, claimed={"country": "FR"})
+    >>> pred.summary()
+    'geo.country on array: top-1 Italy (p 0.500); claimed FR -> class France, rank 2, within the top-2'
+    >>> pred.table()["class"].tolist()
+    ['Italy', 'France']
     """
 
-    probabilities: np.ndarray
-    crop_probabilities: np.ndarray
-    class_names: list[str]
-    members: dict[str, list[str]]
-    fusion: str
-    sha256: str
-    params: dict = field(default_factory=dict)
+    method = "geo.country"
 
+    probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    crop_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    class_names: list[str] = field(default_factory=list)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    fusion: str = "mean"
+    k: int = 5
+    claimed: dict | None = None
+
+    def __post_init__(self):
+        n = len(self.class_names)
+        if np.shape(self.probabilities) != (n,):
+            raise ValueError(f"{np.shape(self.probabilities)} probabilities for {n} class names")
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or not 1 <= self.k <= n:
+            raise ValueError(f"k must be between 1 and {n}, got {self.k!r}")
+        if self.claimed is not None:
+            from toolkit.geo.maps import parse_claim
+
+            object.__setattr__(self, "claimed", parse_claim(self.claimed))
+
+    # --- ranking ---------------------------------------------------------------------
     def ranking(self) -> np.ndarray:
-        """Class indices by decreasing probability (stable for ties)."""
+        """Class indices by decreasing probability (stable for ties).
+
+        >>> [_example_prediction().class_names[i] for i in _example_prediction().ranking()[:2]]
+        ['Italy', 'France']
+        """
         return np.argsort(-self.probabilities, kind="stable")
 
-    def topk(self, k: int = 5) -> list[str]:
-        """Names of the ``k`` most probable classes."""
-        return [self.class_names[i] for i in self.ranking()[:k]]
+    def topk(self, k: int | None = None) -> list[str]:
+        """Names of the ``k`` (default :attr:`k`) most probable classes.
 
-    def table(self, k: int = 5) -> pandas.DataFrame:  # noqa: F821
-        """Ranked top-``k`` table: rank, class, countries (names), codes (ISO alpha-2), probability."""
-        import pandas as pd
+        >>> _example_prediction().topk(2)
+        ['Italy', 'France']
+        """
+        return [self.class_names[i] for i in self.ranking()[: self._k(k)]]
 
+    def _k(self, k) -> int:
+        k = self.k if k is None else k
         if not 1 <= int(k) <= len(self.class_names):
             raise ValueError(f"k must be between 1 and {len(self.class_names)}, got {k}")
+        return int(k)
+
+    def table(self, k: int | None = None) -> pandas.DataFrame:  # noqa: F821
+        """Ranked top-``k`` table (default :attr:`k`): rank, class, countries (names), codes (ISO alpha-2),
+        probability.
+
+        >>> _example_prediction().table(2)[["rank", "class", "probability"]].values.tolist()
+        [[1, 'Italy', 0.5], [2, 'France', 0.3]]
+        """
+        import pandas as pd
+
         rows = []
-        for r, i in enumerate(self.ranking()[: int(k)], start=1):
+        for r, i in enumerate(self.ranking()[: self._k(k)], start=1):
             name = self.class_names[i]
             codes = list(self.members.get(name, []))
             rows.append(
@@ -336,20 +403,88 @@ class CountryPrediction:
             )
         return pd.DataFrame(rows, columns=["rank", "class", "countries", "codes", "probability"])
 
-    def claimed_in_topk(self, country: str, k: int = 5) -> bool:
-        """True when the class of ``country`` (code or name) is among the top ``k``."""
+    def claimed_in_topk(self, country: str, k: int | None = None) -> bool:
+        """True when the class of ``country`` (code or name) is among the top ``k`` (default :attr:`k`).
+
+        >>> _example_prediction().claimed_in_topk("VA", 1), _example_prediction().claimed_in_topk("ES")
+        (True, False)
+        """
         return groups.country_to_group()[groups.resolve_country(country)] in self.topk(k)
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["probabilities"] = self.probabilities.tolist()
-        d["crop_probabilities"] = self.crop_probabilities.tolist()
-        return json.loads(json.dumps(d, default=str))
+    @property
+    def claim_check(self) -> dict | None:
+        """Where the claimed country's class ranks: ``{'claimed_country', 'claimed_class', 'rank',
+        'probability', 'k', 'consistent'}`` (``consistent``: rank <= k); None without a claim.
 
-    def plot(self, k: int = 5):
-        """Plotly bar chart of the top-``k`` classes (hover: member countries)."""
+        >>> _example_prediction(claimed="Spain").claim_check["consistent"]
+        False
+        """
+        if self.claimed is None:
+            return None
+        from toolkit.geo.maps import consistency
+
+        out = consistency(self, self.claimed, k=self.k)
+        out.pop("claim", None)
+        return out
+
+    def with_fusion(self, fusion: str) -> CountryPrediction:
+        """The same prediction fused another way, from the stored per-crop probabilities (no model run).
+
+        'resize' needs the model (the whole image at 224 x 224): use :func:`analyze`.
+
+        >>> _example_prediction().with_fusion("max").fusion
+        'max'
+        """
+        if fusion == "resize" or len(self.crop_probabilities) != len(CROP_NAMES):
+            raise ValueError(
+                f"fusion {fusion!r} cannot be derived from this prediction's per-crop probabilities "
+                f"(fusion {self.fusion!r}); run analyze(image, model, fusion={fusion!r})"
+            )
+        probs = fuse(self.crop_probabilities, fusion)
+        return dataclasses.replace(
+            self, probabilities=probs.astype(float), fusion=fusion, params={**self.params, "fusion": fusion}
+        )
+
+    # --- views -----------------------------------------------------------------------
+    def summary(self) -> str:
+        """One line: the top-1 class and its probability; with a claim, its class's rank.
+
+        >>> _example_prediction().summary()
+        'geo.country on array: top-1 Italy (p 0.500)'
+        """
+        where = os.path.basename(self.path) if self.path else "array"
+        i = int(self.ranking()[0])
+        text = f"geo.country on {where}: top-1 {self.class_names[i]} (p {self.probabilities[i]:.3f})"
+        c = self.claim_check
+        if c is not None:
+            rank = f"rank {c['rank']}" if c["rank"] else "not ranked"
+            inside = "within" if c["consistent"] else "outside"
+            text += (
+                f"; claimed {c['claimed_country']} -> class {c['claimed_class']}, {rank}, "
+                f"{inside} the top-{c['k']}"
+            )
+        return text
+
+    def plot(self, k: int | None = None, *, tiles: str | None = None):
+        """Folium map of the top-``k`` classes' countries filled by probability (offline outlines),
+        with the claimed location marked (:func:`toolkit.geo.maps.topk_map`).
+
+        >>> type(_example_prediction().plot(3)).__name__
+        'Map'
+        """
+        from toolkit.geo.maps import topk_map
+
+        return topk_map(self, claimed=self.claimed, k=self._k(k), tiles=tiles)
+
+    def plot_bars(self, k: int | None = None):
+        """Plotly bar chart of the top-``k`` classes (hover: member countries).
+
+        >>> len(_example_prediction().plot_bars(3).data[0].y)
+        3
+        """
         import plotly.graph_objects as go
 
+        k = self._k(k)
         t = self.table(k)
         fig = go.Figure(
             go.Bar(
@@ -364,28 +499,78 @@ class CountryPrediction:
         )
         return fig
 
+    def to_dict(self) -> dict:
+        """The base :meth:`toolkit.result.Result.to_dict` plus ``top`` (the top-k class names) and
+        ``claim_check``.
 
-def _safe_name(code: str) -> str:
-    try:
-        return groups.country_name(code)
-    except (KeyError, ValueError):
-        return code
+        >>> d = _example_prediction(k=2).to_dict()
+        >>> d["top"], len(d["probabilities"]), d["verdict"]
+        (['Italy', 'France'], 61, None)
+        """
+        d = super().to_dict()
+        d["top"] = self.topk()
+        d["claim_check"] = json_safe(self.claim_check)
+        return d
+
+    # --- the old ``predict`` table's interface ------------------------------------------
+    @property
+    def attrs(self) -> dict:
+        """``{"prediction": self}`` (old ``predict(...).attrs["prediction"]`` callers)."""
+        return {"prediction": self}
+
+    def __getitem__(self, column: str):
+        return self.table()[column]
+
+    def __len__(self) -> int:
+        return self.k
+
+    @property
+    def iloc(self):
+        """Row access into :meth:`table` (old callers of the DataFrame ``predict`` returned)."""
+        return self.table().iloc
+
+    @property
+    def columns(self):
+        """Columns of :meth:`table`."""
+        return self.table().columns
+
+
+def _input_path(image) -> str | None:
+    return os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
 
 
 def analyze(
-    image, model: CountryModel | str | None = None, *, fusion: str = "mean", device: str = "auto"
+    image,
+    model: CountryModel | str | None = None,
+    *,
+    fusion: str = "mean",
+    device: str = "auto",
+    k: int = 5,
+    claimed=None,
 ) -> CountryPrediction:
     """Classify an image into the country classes with 5-crop fusion.
 
     Parameters
     ----------
     image : path, bytes, PIL image or H x W x 3 array (any size >= 32 px; CMYK, RGBA, 16-bit accepted).
-    model : a :class:`CountryModel`, a checkpoint path/registry name, or ``None`` for the shipped demo.
+    model : a :class:`CountryModel`, a registry name / checkpoint path, or ``None`` for the shipped demo.
     fusion : 'mean' (seed), 'max', 'resize' (whole image squeezed to 224 x 224) or a crop name.
+    device : 'auto', 'cpu' or 'cuda'.
+    k : classes shown by the result's table / map / summary (1..K).
+    claimed : optional claimed location (country code/name, ``(lat, lon)`` degrees or a dict; see
+        :func:`toolkit.geo.maps.parse_claim`) checked against the top-k.
+
+    Returns
+    -------
+    CountryPrediction
+
+    >>> pred = analyze(np.zeros((300, 400, 3), np.uint8), build_model("tiny"), fusion="max")
+    >>> pred.fusion, pred.probabilities.shape, pred.params["model"]
+    ('max', (61,), 'in-memory model')
     """
     import torch
 
-    from toolkit._util import resolve_device
+    from toolkit._util import input_sha256, resolve_device
 
     if fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {fusion!r}: choose from {', '.join(FUSIONS)}")
@@ -401,41 +586,57 @@ def analyze(
     else:
         crops = five_crops(rgb)
     with torch.no_grad():
-        probs = torch.softmax(model(_to_tensor(crops).to(dev)).float(), dim=1).cpu().numpy()
+        probs = torch.softmax(model(to_tensor(crops).to(dev)).float(), dim=1).cpu().numpy()
     if fusion == "resize":
         fused, crop_probs = probs[0], np.zeros((0, probs.shape[1]))
     else:
         fused, crop_probs = fuse(probs, fusion), probs
     all_members = groups.class_members()
+    model_name, model_sha = weights_id(model)
     return CountryPrediction(
         probabilities=fused.astype(float),
         crop_probabilities=crop_probs.astype(float),
         class_names=list(model.class_names),
         members={c: all_members.get(c, []) for c in model.class_names},
         fusion=fusion,
-        sha256=image_sha256(image),
+        k=k,
+        claimed=claimed,
+        path=_input_path(image),
+        sha256=input_sha256(image),
         params={
             "fusion": fusion,
+            "k": k,
             "resize": 256,
             "crop": 224,
             "arch": model.arch,
-            "model": model.meta.get("name", "in-memory model"),
+            "model": model_name,
+            "model_sha256": model_sha,
+            "claimed": json_safe(claimed),
             "image_shape": list(rgb.shape),
         },
     )
 
 
 def predict(
-    image, k: int = 5, model: CountryModel | str | None = None, *, fusion: str = "mean", device: str = "auto"
-) -> pandas.DataFrame:  # noqa: F821
-    """Ranked top-``k`` table (rank, class, countries, codes, probability) for one image.
+    image,
+    k: int = 5,
+    model: CountryModel | str | None = None,
+    *,
+    fusion: str = "mean",
+    device: str = "auto",
+    claimed=None,
+) -> CountryPrediction:
+    """Top-``k`` country classes of one image: the registry's ``geo.country``.
 
-    The full result (all probabilities, per-crop scores) is in ``table.attrs['prediction']``.
+    The same as :func:`analyze` with ``k`` first. The result's :meth:`~CountryPrediction.table`
+    is the ranked top-``k`` table (rank, class, countries, codes, probability), its
+    :meth:`~CountryPrediction.plot` the folium map; ``params["k"]`` records ``k``.
+
+    >>> pred = predict(np.zeros((300, 400, 3), np.uint8), k=2, model=build_model("tiny"), claimed="IT")
+    >>> len(pred.table()), pred.claim_check["claimed_class"]
+    (2, 'Italy')
     """
-    pred = analyze(image, model, fusion=fusion, device=device)
-    table = pred.table(k)
-    table.attrs["prediction"] = pred
-    return table
+    return analyze(image, model, fusion=fusion, device=device, k=k, claimed=claimed)
 
 
 # --- training helpers ----------------------------------------------------------------
@@ -457,6 +658,12 @@ def weighted_cross_entropy(logits, targets, counts, reduction: str = "mean"):
 
     ``reduction='sum'`` is the seed's sum; 'mean' divides it by the batch size
     (not by the sum of weights, unlike ``torch.nn.CrossEntropyLoss(weight=...)``).
+    ``logits``: N x K tensor; ``targets``: N class indices; ``counts``: K training images per class.
+
+    >>> import torch
+    >>> loss = weighted_cross_entropy(torch.zeros(2, 2), torch.tensor([0, 1]), [4, 100], "sum")
+    >>> round(float(loss), 4)  # (1/2 + 1/10) ln 2
+    0.4159
     """
     import torch
     import torch.nn.functional as F
@@ -473,7 +680,11 @@ def weighted_cross_entropy(logits, targets, counts, reduction: str = "mean"):
 def evaluate(labels, probabilities, ks=(1, 3, 5, 10)) -> dict:
     """Top-k accuracies and balanced accuracy (scikit-learn via ``toolkit.metrics``).
 
-    ``labels``: N class indices; ``probabilities``: N x K.
+    ``labels``: N class indices; ``probabilities``: N x K. Returns ``{'top1', ..., 'balanced', 'n'}``
+    (``top<k>`` only for k < K).
+
+    >>> evaluate([0, 1], [[0.9, 0.1, 0.0], [0.6, 0.3, 0.1]], ks=(1, 2))
+    {'top1': 0.5, 'top2': 1.0, 'balanced': 0.5, 'n': 2}
     """
     from toolkit import metrics
 

@@ -41,7 +41,7 @@ def _prediction_rows(prediction, k: int | None):
             )
         return rows
     if hasattr(prediction, "table"):
-        t = prediction.table(k or 5)
+        t = prediction.table(k) if k is not None else prediction.table()
         return [
             (int(r["rank"]), r["class"], list(r["codes"]), float(r["probability"])) for _, r in t.iterrows()
         ]
@@ -51,9 +51,14 @@ def _prediction_rows(prediction, k: int | None):
 
 
 def parse_claim(claimed) -> dict | None:
-    """Normalise a claimed location: ``(lat, lon)``, a country code/name, or a dict with lat/lon or country.
+    """Normalise a claimed location: ``(lat, lon)`` degrees, a country code/name, or a dict with lat/lon
+    or country.
 
-    Returns ``{'lat', 'lon', 'country', 'label', 'source'}`` (lat/lon may be None for a country claim).
+    Returns ``{'lat', 'lon', 'country', 'label', 'source'}``; a country claim gets the country's
+    centre as lat/lon. ``ValueError`` for an unknown country or a malformed claim.
+
+    >>> parse_claim("Italy")["country"], parse_claim({"country": "FR", "label": "Paris"})["label"]
+    ('IT', 'Paris')
     """
     if claimed is None:
         return None
@@ -88,7 +93,12 @@ def parse_claim(claimed) -> dict | None:
 
 
 def claim_from_exif(image) -> dict | None:
-    """Claimed location from the image's EXIF GPS (``None`` when the image has none)."""
+    """Claimed location from the image's EXIF GPS (``None`` when the image has none).
+
+    >>> import numpy as np
+    >>> claim_from_exif(np.zeros((8, 8, 3), np.uint8)) is None
+    True
+    """
     from toolkit.geo.image import exif_gps
 
     gps = exif_gps(image)
@@ -102,6 +112,13 @@ def consistency(prediction, claimed, k: int = 5) -> dict:
 
     Returns ``{'claimed_country', 'claimed_class', 'rank', 'probability', 'k', 'consistent'}``;
     ``rank`` is the claimed class's rank among all classes when known.
+
+    >>> import numpy as np
+    >>> from toolkit.geo.country import analyze, build_model
+    >>> pred = analyze(np.zeros((300, 400, 3), np.uint8), build_model("tiny"))
+    >>> c = consistency(pred, "VA", k=61)
+    >>> c["claimed_class"], c["consistent"]
+    ('Italy', True)
     """
     claim = parse_claim(claimed)
     if claim is None:
@@ -130,7 +147,11 @@ def consistency(prediction, claimed, k: int = 5) -> dict:
 
 
 def world_layer(name: str = "countries"):
-    """Light grey outlines of every country (offline GeoJSON) as a folium layer."""
+    """Light grey outlines of every country (offline GeoJSON) as a folium layer.
+
+    >>> type(world_layer()).__name__
+    'GeoJson'
+    """
     import folium
 
     return folium.GeoJson(
@@ -163,7 +184,7 @@ def topk_map(
     prediction : :class:`toolkit.geo.country.CountryPrediction` or a ``country.predict`` table.
     claimed : optional claimed location: ``(lat, lon)`` degrees, a country code/name, or a dict;
         when ``None`` and ``image`` is given, the image's EXIF GPS is used if present.
-    k : number of classes to draw (default: all rows of a table, else 5).
+    k : number of classes to draw (default: all rows of a table, else the prediction's ``k``).
     tiles : a folium tile name (e.g. "OpenStreetMap") or ``None`` (offline: outlines only).
 
     The map carries ``m.geo_verdict`` (see :func:`consistency`, ``None`` without claim) and

@@ -36,10 +36,10 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.geo import groups
+from toolkit.geo._common import to_tensor
 from toolkit.geo.country import (
     CROP_NAMES,
     CountryModel,
-    _to_tensor,
     build_model,
     evaluate,
     five_crops,
@@ -190,7 +190,7 @@ def predict_items(
     with torch.no_grad():
         for it in tqdm(items, disable=not progress, desc="evaluate"):
             crops = five_crops(it["path"])
-            p = torch.softmax(model(_to_tensor(crops).to(dev)), dim=1).cpu().numpy()
+            p = torch.softmax(model(to_tensor(crops).to(dev)), dim=1).cpu().numpy()
             out.append(fuse(p, fusion))
     return np.asarray(out)
 
@@ -248,13 +248,17 @@ def train(
     start = 0
     ck_path = Path(checkpoint) if checkpoint else None
     if resume and ck_path is not None and ck_path.is_file():
-        ck = torch.load(ck_path, map_location="cpu", weights_only=False)
-        if ck.get("arch") != arch:
-            raise ValueError(f"checkpoint {ck_path} holds arch {ck.get('arch')!r}, not {arch!r}")
-        model.load_state_dict(ck["state_dict"])
-        opt.load_state_dict(ck["optimizer"])
-        history = list(ck.get("history", []))
-        start = int(ck["epoch"])
+        from toolkit import weights
+
+        ck = weights.load_checkpoint(ck_path, kind="geo.country")  # weights_only=True
+        if ck.config.get("arch") != arch:
+            raise ValueError(f"checkpoint {ck_path} holds arch {ck.config.get('arch')!r}, not {arch!r}")
+        if "optimizer" not in ck.extra or "epoch" not in ck.extra:
+            raise ValueError(f"checkpoint {ck_path} has no optimiser state / epoch to resume from")
+        model.load_state_dict(ck.state_dict)
+        opt.load_state_dict(ck.extra["optimizer"])
+        history = list(ck.extra.get("history", []))
+        start = int(ck.extra["epoch"])
     pretrained_used = model.meta.get("pretrained", False)
     model.meta.update(
         {
@@ -275,8 +279,6 @@ def train(
             cache[path] = load_image(path)
         return cache[path]
 
-    mean = torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1)
-    std = torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1)
     for epoch in range(start, epochs):
         t0 = time.time()
         model.train()
@@ -288,8 +290,7 @@ def train(
             crops = [
                 augment(image(train_items[i]["path"]), np.random.default_rng([seed, epoch, i])) for i in idx
             ]
-            x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0)
-            x = ((x - mean) / std).to(dev)
+            x = to_tensor(crops).to(dev)
             y = torch.tensor([train_items[i]["label"] for i in idx], device=dev)
             loss = weighted_cross_entropy(model(x), y, counts, reduction="mean")
             opt.zero_grad()

@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from toolkit.residual.features import DELTA, FILTER, MIN_SIZE, N_BINS, N_CODES, ORDER, _batch, code_digits
+from toolkit.residual.features import DELTA, FILTER, MIN_SIZE, N_BINS, N_CODES, ORDER, code_digits, grey_batch
 
 __all__ = ["RecastCNN", "to_tensor", "finetune", "predict_proba", "FineTuneLog"]
 
@@ -71,7 +71,7 @@ def to_tensor(patches, device=None):
                 f"{MIN_SIZE} x {MIN_SIZE} filter support"
             )
         return t.float().to(device) if device is not None else t.float()
-    x = _batch(patches)
+    x = grey_batch(patches)
     t = torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0)[:, None]
     return t.to(device) if device is not None else t
 

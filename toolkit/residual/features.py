@@ -28,12 +28,14 @@ values (|R| <= 8 * 255) and the histograms from one ``np.bincount`` on
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
+
+from toolkit._util import input_sha256
+from toolkit.image import load_image
+from toolkit.result import Result, json_safe
 
 __all__ = [
     "FILTER",
@@ -43,6 +45,7 @@ __all__ = [
     "N_BINS",
     "MIN_SIZE",
     "to_grey",
+    "grey_batch",
     "load_image",
     "residuals",
     "quantize",
@@ -72,34 +75,25 @@ MIN_SIZE = len(FILTER) + ORDER - 1
 _POW = LEVELS ** np.arange(ORDER - 1, -1, -1)  # 27, 9, 3, 1
 
 
-def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file (PNG, JPEG, ...) into a uint8 array with PIL.
-
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file
-    that is not an image.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    from toolkit._util import as_path
-
-    p = as_path(path)
-    try:
-        with Image.open(p) as im:
-            im = im.convert("RGB") if im.mode not in ("L", "RGB") else im
-            return np.asarray(im).copy()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{str(p)!r} is not a readable image file ({exc})") from None
-
-
 def to_grey(image, name: str = "image") -> np.ndarray:
     """The analysed band of ``image``: green band of RGB(A), or the grey image itself.
 
-    ``image`` is a uint8 array H x W, H x W x 1, H x W x 3 or H x W x 4, or a path
-    to an image file. Returns a uint8 H x W array. Clear ``ValueError`` for a
-    wrong dtype/shape or an image smaller than 7 x 7 (the filter support).
+    ``image`` is a uint8 array H x W, H x W x 1, H x W x 3 or H x W x 4, or an image
+    file (path), bytes or PIL image, read by :func:`toolkit.image.load_image` (RGB,
+    EXIF orientation; a grey file's green band is its grey). Returns a uint8 H x W
+    array. ``FileNotFoundError`` for a missing file; clear ``ValueError`` for a file
+    that is not an image, a wrong dtype/shape or an image smaller than 7 x 7 (the
+    filter support).
+
+    >>> to_grey(np.dstack([np.zeros((8, 8), np.uint8), np.full((8, 8), 7, np.uint8),
+    ...                    np.zeros((8, 8), np.uint8)]))[0, :3]
+    array([7, 7, 7], dtype=uint8)
     """
-    if isinstance(image, (str, os.PathLike)):
-        image = load_image(image)
+    if not isinstance(image, np.ndarray) and not _is_array_like(image):
+        try:
+            image = load_image(image)
+        except ValueError as exc:
+            raise ValueError(f"{name}: not a readable image ({exc})") from None
     a = np.asarray(image)
     if a.dtype == bool or not np.issubdtype(a.dtype, np.number):
         raise ValueError(f"{name}: expected a numeric uint8 image, got dtype {a.dtype}")
@@ -122,7 +116,22 @@ def to_grey(image, name: str = "image") -> np.ndarray:
     return a
 
 
-def _batch(patches, name: str = "patches") -> np.ndarray:
+def _is_array_like(x) -> bool:
+    return isinstance(x, (list, tuple)) or hasattr(x, "__array__") and not hasattr(x, "convert")
+
+
+def grey_batch(patches, name: str = "patches") -> np.ndarray:
+    """``B x H x W`` uint8 green bands of a batch of patches (or of one image, then ``B = 1``).
+
+    ``patches``: B x H x W (grey), B x H x W x 3/4 (RGB(A): the green band) uint8,
+    or one image as accepted by :func:`to_grey`. ``ValueError`` with a sentence
+    for a wrong dtype, shape or a side below 7 pixels.
+
+    >>> grey_batch(np.zeros((2, 16, 16, 3), np.uint8)).shape
+    (2, 16, 16)
+    """
+    if not isinstance(patches, np.ndarray) and not _is_array_like(patches):
+        return to_grey(patches, name)[None]
     a = np.asarray(patches)
     if a.ndim == 2 or (
         a.ndim == 3
@@ -222,7 +231,7 @@ def feature_counts(patches, delta: float = DELTA, chunk: int = 32) -> np.ndarray
     or a single image. Columns 0..80: along the filter direction; 81..161: across.
     Worked ``chunk`` patches at a time (keeps the int16 temporaries in cache).
     """
-    x = _batch(patches)
+    x = grey_batch(patches)
     b = x.shape[0]
     total = np.zeros((b, N_BINS), np.int64)
     for i0 in range(0, b, chunk):
@@ -253,7 +262,7 @@ def features_batch(patches, delta: float = DELTA, chunk: int = 32) -> np.ndarray
     >>> features_batch(p).shape
     (5, 162)
     """
-    x = _batch(patches)
+    x = grey_batch(patches)
     return _normalise(feature_counts(x, delta, chunk=chunk))
 
 
@@ -278,9 +287,12 @@ def features(image, delta: float = DELTA) -> np.ndarray:
     return _normalise(feature_counts(to_grey(image)[None], delta))[0]
 
 
-@dataclass(frozen=True)
-class ResidualAnalysis:
+@dataclass(frozen=True, eq=False)
+class ResidualAnalysis(Result):
     """Residual, digits, code maps and histogram of one image (for display and teaching).
+
+    A :class:`~toolkit.result.Result` (method ``"residual.analyze"``); it describes
+    the image and decides nothing.
 
     Attributes
     ----------
@@ -289,8 +301,15 @@ class ResidualAnalysis:
     digits_h, digits_v : quantised residual + 1 (0, 1, 2), same shapes.
     codes : dict of the four code maps (see :func:`cooccurrence_codes`).
     counts : (162,) int64 co-occurrence counts; ``feature`` the normalised vector.
-    sha256 : of the image bytes; ``params`` every setting.
+    path, sha256, params, toolkit_version : as every result (``sha256`` of the file,
+        or of the array's bytes + shape + dtype).
+
+    >>> a = analyze(np.zeros((16, 16), np.uint8))
+    >>> a.summary()
+    'residual.analyze on array: 16 x 16 band, 320 along / 338 across co-occurrences, code 0000 share 1.00'
     """
+
+    method = "residual.analyze"
 
     grey: np.ndarray
     residual_h: np.ndarray
@@ -300,17 +319,33 @@ class ResidualAnalysis:
     codes: dict
     counts: np.ndarray
     feature: np.ndarray
-    sha256: str
-    params: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line: band size, co-occurrence counts and the share of the flat code 0000."""
+        where = os.path.basename(self.path) if self.path else "array"
+        h, w = self.grey.shape
+        return (
+            f"{self.method} on {where}: {h} x {w} band, {int(self.counts[:N_CODES].sum())} along / "
+            f"{int(self.counts[N_CODES:].sum())} across co-occurrences, "
+            f"code 0000 share {float(self.feature[N_CODES // 2]):.2f}"
+        )
 
     def to_dict(self) -> dict:
-        return {
-            "sha256": self.sha256,
-            "params": self.params,
-            "counts": self.counts.tolist(),
-            "feature": self.feature.tolist(),
-            "shape": list(self.grey.shape),
-        }
+        """JSON-safe dict: the decision-free header, ``counts``, ``feature``, ``shape`` (not the maps)."""
+        out = {"method": self.method, "type": type(self).__name__}
+        out.update(self.decision())
+        out.update(
+            {
+                "path": self.path,
+                "sha256": self.sha256,
+                "params": json_safe(self.params),
+                "counts": self.counts.tolist(),
+                "feature": json_safe(self.feature),
+                "shape": list(self.grey.shape),
+                "toolkit_version": self.toolkit_version,
+            }
+        )
+        return out
 
     def table(self):
         """pandas table: one row per code (0..80) with its 4 digits and both counts."""
@@ -362,17 +397,23 @@ class ResidualAnalysis:
 def analyze(image, delta: float = DELTA) -> ResidualAnalysis:
     """Every intermediate of the feature chain for one image (see :class:`ResidualAnalysis`).
 
-    >>> import numpy as np
+    Parameters
+    ----------
+    image : uint8 array (H x W grey or H x W x 3 RGB, green band used) or an image file
+        (read by :func:`toolkit.image.load_image`); H, W >= 7.
+    delta : quantisation step, grey levels (seed: 4.5).
+
+    Returns
+    -------
+    ResidualAnalysis, whose ``sha256`` is the file's SHA-256 for a path and
+    :func:`toolkit._util.array_sha256` of the array otherwise (as :func:`~toolkit.residual.heatmap`).
+
     >>> a = analyze(np.zeros((16, 16), np.uint8))
     >>> a.residual_h.shape, int(a.counts.sum())
-    ((16, 13), 632)
+    ((16, 13), 658)
     """
-    if isinstance(image, (str, Path, os.PathLike)):
-        from toolkit._util import sha256_file
-
-        sha = sha256_file(image)
-    else:
-        sha = hashlib.sha256(np.ascontiguousarray(np.asarray(image)).tobytes()).hexdigest()
+    sha = input_sha256(image)
+    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
     g = to_grey(image)
     rh, rv = residuals(g)
     dh, dv = quantize(rh, delta), quantize(rv, delta)
@@ -387,6 +428,7 @@ def analyze(image, delta: float = DELTA) -> ResidualAnalysis:
         codes=codes,
         counts=counts,
         feature=_normalise(counts),
+        path=path,
         sha256=sha,
         params={
             "filter": FILTER.tolist(),

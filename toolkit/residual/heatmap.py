@@ -17,45 +17,117 @@ histogram, hence the probability, that the network gives the cropped patch
 
 from __future__ import annotations
 
-import hashlib
-import json
+import os
+from dataclasses import dataclass
 
 import numpy as np
 
+from toolkit._util import check_stride, input_sha256
+from toolkit.residual._common import ArrayLike
 from toolkit.residual.features import FILTER, ORDER, to_grey
+from toolkit.result import INCONCLUSIVE, NOT_DETECTED, Result
 
-__all__ = ["HeatMap", "heatmap"]
+__all__ = ["HeatMap", "heatmap", "THRESHOLD"]
 
 _SPAN = len(FILTER) + ORDER - 2  # 6: along-direction outputs are 6 pixels shorter than the input
 _EDGE = len(FILTER) - 1  # 3: across-direction outputs are 3 pixels shorter in both directions
+#: default decision threshold on a window's probability (a model's ``threshold`` attribute overrides it)
+THRESHOLD = 0.5
 
 
-class HeatMap(np.ndarray):
-    """Probability of "manipulated" per window: an ``nh x nw`` float array with metadata.
+@dataclass(frozen=True, eq=False)
+class HeatMap(ArrayLike, Result):
+    """Probability of "manipulated" per window, and the decision it implies.
 
-    Window ``(i, j)`` covers rows ``i*stride .. i*stride+window-1`` and columns
-    ``j*stride .. j*stride+window-1``. Attributes: ``window``, ``stride``,
-    ``image_shape``, ``sha256`` (of the analysed band), ``params``.
+    A frozen :class:`~toolkit.result.Result` (method ``"residual.heatmap"``) that
+    also behaves like its ``nh x nw`` float array ``values`` (``np.asarray(hm)``,
+    ``hm.shape``, ``hm[i, j]``, ``hm.max()``). Window ``(i, j)`` covers rows
+    ``i*stride .. i*stride+window-1`` and columns ``j*stride .. j*stride+window-1``.
+
+    Attributes
+    ----------
+    values : ``nh x nw`` probabilities in [0, 1] (read-only).
+    window, stride : window side and step, pixels.
+    image_shape : ``(H, W)`` of the analysed image.
+    threshold : decision threshold on a window's probability (0.5 unless the model says otherwise).
+    score : the highest window probability; ``verdict`` ``"manipulated"`` when it exceeds
+        ``threshold``, else ``"not_detected"``; ``reason`` says which window decided.
+
+    >>> hm = HeatMap(np.array([[0.1, 0.7], [0.2, 0.3]]), window=64, stride=32, image_shape=(96, 96))
+    >>> hm.verdict, hm.score, hm.shape
+    ('manipulated', 0.7, (2, 2))
     """
 
-    def __new__(cls, values, window=128, stride=32, image_shape=(0, 0), sha256="", params=None):
-        obj = np.asarray(values, dtype=np.float64).view(cls)
-        obj.window, obj.stride, obj.image_shape = int(window), int(stride), tuple(image_shape)
-        obj.sha256, obj.params = sha256, dict(params or {})
-        return obj
+    method = "residual.heatmap"
 
-    def __array_finalize__(self, obj):
-        if obj is None:
-            return
-        defaults = (("window", 128), ("stride", 32), ("image_shape", (0, 0)), ("sha256", ""), ("params", {}))
-        for k, v in defaults:
-            setattr(self, k, getattr(obj, k, v))
+    values: np.ndarray
+    window: int = 128
+    stride: int = 32
+    image_shape: tuple = (0, 0)
+    threshold: float = THRESHOLD
 
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "window", int(self.window))
+        object.__setattr__(self, "stride", int(self.stride))
+        object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
+        object.__setattr__(self, "threshold", float(self.threshold))
+
+    # --- decision ----------------------------------------------------------------------
+    @property
+    def score(self) -> float | None:
+        """Highest window probability (None when no window could be scored)."""
+        v = self.values
+        return float(np.nanmax(v)) if v.size and np.isfinite(v).any() else None
+
+    @property
+    def verdict(self) -> str:
+        """``"manipulated"`` when some window's probability exceeds :attr:`threshold`."""
+        s = self.score
+        if s is None:
+            return INCONCLUSIVE
+        return "manipulated" if s > self.threshold else NOT_DETECTED
+
+    @property
+    def peak(self) -> tuple[int, int] | None:
+        """``(top, left)`` pixel of the most probable window."""
+        if self.score is None:
+            return None
+        i, j = np.unravel_index(int(np.nanargmax(self.values)), self.values.shape)
+        return int(i) * self.stride, int(j) * self.stride
+
+    @property
+    def reason(self) -> str:
+        """Why: the highest window probability, where it is, and the threshold."""
+        if self.score is None:
+            return "no window could be scored"
+        t, lf = self.peak
+        above = int((self.values > self.threshold).sum())
+        rel = "above" if self.score > self.threshold else "not above"
+        return (
+            f"the most probable {self.window}x{self.window} window (top {t}, left {lf}) has probability "
+            f"{self.score:.3f}, {rel} the threshold {self.threshold:g}; {above} of {self.values.size} "
+            "windows are above it"
+        )
+
+    def summary(self) -> str:
+        """One line: verdict, highest probability vs threshold, where, and how many windows."""
+        where = os.path.basename(self.path) if self.path else "array"
+        if self.score is None:
+            return f"{self.method} on {where}: {self.verdict} — {self.reason}"
+        t, lf = self.peak
+        above = int((self.values > self.threshold).sum())
+        return (
+            f"{self.method} on {where}: {self.verdict} (score {self.score:.3f} vs threshold "
+            f"{self.threshold:g}; peak window at ({t}, {lf}); {above}/{self.values.size} windows above)"
+        )
+
+    # --- views -------------------------------------------------------------------------
     def to_pixels(self) -> np.ndarray:
         """H x W map: mean probability of the windows covering each pixel (NaN where none does)."""
         h, w = self.image_shape
         acc, cnt = np.zeros((h, w)), np.zeros((h, w))
-        vals = np.asarray(self)
+        vals = self.values
         for i in range(vals.shape[0]):
             for j in range(vals.shape[1]):  # nh * nw windows, not pixels: a few hundred iterations
                 t, lf = i * self.stride, j * self.stride
@@ -64,35 +136,42 @@ class HeatMap(np.ndarray):
         with np.errstate(invalid="ignore"):
             return acc / cnt
 
-    def to_dict(self) -> dict:
-        return {
-            "values": np.asarray(self).tolist(),
-            "window": self.window,
-            "stride": self.stride,
-            "image_shape": list(self.image_shape),
-            "sha256": self.sha256,
-            "params": self.params,
-        }
-
     def table(self):
-        """pandas table: one row per window (top, left, probability)."""
+        """pandas table: one row per window (top, left, probability, above threshold)."""
         import pandas as pd
 
         ii, jj = np.indices(self.shape)
+        p = self.values.ravel()
         return pd.DataFrame(
             {
                 "top": (ii * self.stride).ravel(),
                 "left": (jj * self.stride).ravel(),
-                "probability": np.asarray(self).ravel(),
+                "probability": p,
+                "above_threshold": p > self.threshold,
             }
         )
 
     def plot(self, image=None, title: str = "manipulation probability"):
-        """Plotly figure: the per-pixel map (and the image beside it when given)."""
+        """Plotly figure: the per-pixel map, beside the image when one is given.
+
+        ``image`` : the analysed image (array or path); default: the file at ``path``
+        when the map was computed from a file that is still readable, else none.
+        """
         import plotly.graph_objects as go
         from plotly.subplots import make_subplots
 
         z = self.to_pixels()
+        if image is None and self.path is not None:
+            try:
+                from toolkit.image import load_image
+
+                image = load_image(self.path)
+            except (OSError, ValueError):
+                image = None
+        if image is not None and not isinstance(image, np.ndarray):
+            from toolkit.image import load_image
+
+            image = load_image(image)
         if image is None:
             fig = go.Figure(go.Heatmap(z=z, zmin=0, zmax=1, colorscale="Inferno"))
             fig.update_yaxes(autorange="reversed", scaleanchor="x")
@@ -111,17 +190,6 @@ class HeatMap(np.ndarray):
         )
         return fig
 
-    def __reduce__(self):  # keep metadata when pickled
-        pickled = super().__reduce__()
-        meta = (self.window, self.stride, self.image_shape, self.sha256, json.dumps(self.params, default=str))
-        return pickled[0], pickled[1], (pickled[2], meta)
-
-    def __setstate__(self, state):
-        base, meta = state
-        super().__setstate__(base)
-        self.window, self.stride, self.image_shape, self.sha256, params = meta
-        self.params = json.loads(params)
-
 
 def _as_net(model):
     from toolkit.residual.cnn import RecastCNN
@@ -134,34 +202,70 @@ def _as_net(model):
     raise ValueError("model must be a RecastCNN or a fitted SRM+SVM pipeline (toolkit.residual.svm.make_svm)")
 
 
-def heatmap(image, model, window: int = 128, stride: int = 32, max_rows: int = 512) -> HeatMap:
-    """Manipulation probability of every ``window`` x ``window`` window (step ``stride``).
+def _model_params(model) -> dict:
+    """Name, weights SHA-256 and training settings of a heat-map model, for ``params``."""
+    out = {
+        "model": getattr(model, "weights_name", None) or type(model).__name__,
+        "weights_sha256": getattr(model, "weights_sha256", None),
+    }
+    trained = getattr(model, "params_", None)
+    if trained:
+        out["model_params"] = dict(trained)
+    return out
+
+
+def heatmap(
+    image, model=None, window: int = 128, stride: int = 32, max_rows: int = 512, threshold: float | None = None
+) -> HeatMap:
+    """Manipulation probability of every ``window`` x ``window`` window (step ``stride``), and a verdict.
 
     Parameters
     ----------
-    image : uint8 H x W or H x W x 3 (green band used), or an image file path; H, W >= window.
-    model : a :class:`~toolkit.residual.RecastCNN` (e.g. fine-tuned) or a fitted SRM+SVM
+    image : uint8 H x W or H x W x 3 (green band used), or an image file path (read by
+        :func:`toolkit.image.load_image`); H, W >= window.
+    model : ``None`` (the shipped SRM+SVM :data:`toolkit.residual.svm.DEFAULT_MODEL`), a
+        registered model name (see :func:`toolkit.residual.load_model`), a
+        :class:`~toolkit.residual.RecastCNN` (e.g. fine-tuned) or a fitted SRM+SVM
         pipeline (then its exact hardmax recast is used).
-    window, stride : window side and step, pixels (seed: 128-pixel patches).
+    window, stride : window side and step, pixels (seed: 128-pixel patches); whole numbers.
     max_rows : image rows processed at once (bounds memory: ~1.3 kB per pixel).
+    threshold : decision threshold on a window's probability; default the model's
+        ``threshold`` attribute, else 0.5.
 
     Returns
     -------
-    HeatMap (numpy array subclass) of shape ``((H - window) // stride + 1, (W - window) // stride + 1)``
-    with values in [0, 1], plus ``.plot()``, ``.to_pixels()``, ``.table()``.
+    HeatMap (a frozen Result, array-like) of shape
+    ``((H - window) // stride + 1, (W - window) // stride + 1)`` with values in [0, 1]:
+    ``score`` (highest window probability), ``verdict``, ``.plot()``, ``.to_pixels()``, ``.table()``.
+    ``sha256`` is the file's for a path, :func:`toolkit._util.array_sha256` of the array otherwise.
+
+    >>> img = np.random.default_rng(0).integers(0, 256, (160, 160), dtype=np.uint8)
+    >>> hm = heatmap(img, stride=32)             # the shipped model
+    >>> hm.shape, hm.verdict in ("manipulated", "not_detected"), hm.params["model"]
+    ((2, 2), True, 'residual/median5')
     """
     import torch
     import torch.nn.functional as F
 
+    sha = input_sha256(image)
+    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
     g = to_grey(image)
+    window = check_stride(window, name="window")
     if window < _SPAN + 1:
-        raise ValueError(f"window must be at least {_SPAN + 1} pixels")
-    if stride < 1:
-        raise ValueError("stride must be a positive number of pixels")
+        raise ValueError(f"window must be at least {_SPAN + 1} pixels, got {window}")
+    stride = check_stride(stride)
+    max_rows = check_stride(max_rows, name="max_rows")
     h, w = g.shape
     if h < window or w < window:
         raise ValueError(f"image of {h} x {w} pixels is smaller than the {window}-pixel window")
+    if model is None or isinstance(model, (str, os.PathLike)):
+        from toolkit.residual.svm import DEFAULT_MODEL, load_model
+
+        model = load_model(DEFAULT_MODEL if model is None else model)
     net = _as_net(model)
+    thr = float(getattr(model, "threshold", THRESHOLD) if threshold is None else threshold)
+    if not 0.0 <= thr <= 1.0:
+        raise ValueError(f"threshold is a probability in [0, 1], got {thr}")
     dev = net.fc.weight.device
     nh, nw = (h - window) // stride + 1, (w - window) // stride + 1
     rows_per_chunk = max(1, (max(max_rows, window) - window) // stride + 1)
@@ -192,19 +296,22 @@ def heatmap(image, model, window: int = 128, stride: int = 32, max_rows: int = 5
             logits = net.classify(hist.permute(1, 2, 0).reshape(-1, hist.shape[0]))
             z = (logits[:, 1] - logits[:, 0]).cpu().numpy().reshape(r1 - r0, nw)
             out[r0:r1] = 1.0 / (1.0 + np.exp(-z))
-    sha = hashlib.sha256(np.ascontiguousarray(g).tobytes()).hexdigest()
     return HeatMap(
         out,
         window=window,
         stride=stride,
         image_shape=(h, w),
+        threshold=thr,
+        path=path,
         sha256=sha,
         params={
             "window": window,
             "stride": stride,
+            "max_rows": max_rows,
+            "threshold": thr,
             "alpha": net.alpha,
             "hard": net.hard,
             "band": "green (or grey)",
-            "model": type(model).__name__,
+            **_model_params(model),
         },
     )

@@ -20,6 +20,7 @@ from toolkit.synth.encode import (
     delta_to_quality,
     encode,
     quality_to_delta,
+    remux,
 )
 from toolkit.synth.forgeries import double_encode, load_frames, spatial_splice, temporal_splice
 from toolkit.synth.manipulate import MANIPULATIONS, apply

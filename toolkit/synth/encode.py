@@ -43,6 +43,7 @@ __all__ = [
     "delta_to_quality",
     "quality_to_delta",
     "codec_name",
+    "remux",
 ]
 
 #: toolkit codec key -> (PyAV encoder, decoder name, default container extension)
@@ -72,7 +73,11 @@ _ALIASES = {
 
 
 def codec_name(codec: str) -> str:
-    """Canonical toolkit codec key ('h264', 'h265', 'mpeg2', 'mpeg4') for an alias."""
+    """Canonical toolkit codec key ('h264', 'h265', 'mpeg2', 'mpeg4') for an alias.
+
+    >>> codec_name("libx264"), codec_name("HEVC"), codec_name("mpeg2video")
+    ('h264', 'h265', 'mpeg2')
+    """
     key = _ALIASES.get(str(codec).lower())
     if key is None:
         raise ValueError(f"unknown codec {codec!r}; choose from {', '.join(CODECS)}")
@@ -157,6 +162,10 @@ class EncodeSettings:
     on the instruction set (plain C, SSE2 and AVX2 give other bytes), so the cap also
     makes encodes agree between x86-64 machines with AVX2 or more. MPEG-2/4 (FFmpeg's
     own encoders) ignore ``simd``. Frames get explicit timestamps (``pts`` = frame index).
+
+    >>> s = EncodeSettings.make({"codec": "mpeg2", "gop": 12}, quality=4)
+    >>> s.codec, s.gop, s.quality, s.bframes
+    ('mpeg2', 12, 4, 0)
     """
 
     codec: str = "h264"
@@ -383,7 +392,14 @@ def remux(src: str | os.PathLike, out: str | os.PathLike, max_frames: int | None
     The bitstream is untouched (packets are copied), so the result keeps the
     camera's own coding: a shorter, still single-encoded clip. The cut is made
     before the key frame that follows ``max_frames`` packets in decode order,
-    so no frame loses its references.
+    so no frame loses its references. Returns ``out`` as a Path.
+
+    >>> import os, tempfile
+    >>> from toolkit.video import gop_structure
+    >>> out = remux("sample_data/real/person_gop10_head300.mp4",
+    ...             os.path.join(tempfile.mkdtemp(), "head.mp4"), max_frames=25)
+    >>> gop_structure(out).i_frames  # cut before the I-frame at 20: two whole GOPs
+    (0, 10)
     """
     from toolkit.video import open_video
 

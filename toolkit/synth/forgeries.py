@@ -5,11 +5,14 @@ picture types carried over), encodes with :func:`toolkit.synth.encode.encode`
 and writes the ground truth beside the output: ``<out>.json`` (and
 ``<out>.mask.png`` for spatial splices).
 
->>> from toolkit.synth import double_encode  # doctest: +SKIP
->>> gt = double_encode("src.mp4", "dbl.mp4", first={"codec": "mpeg2", "gop": 12, "quality": 4},
-...                    second={"codec": "h264", "gop": 33, "quality": 20})  # doctest: +SKIP
->>> gt["first"]["gop"]  # doctest: +SKIP
-12
+>>> import os, tempfile
+>>> from toolkit.synth import double_encode
+>>> out = os.path.join(tempfile.mkdtemp(), "dbl.mp4")
+>>> gt = double_encode("sample_data/single/single_h264.mp4", out, count=30,
+...                    first={"codec": "mpeg2", "gop": 12, "quality": 4},
+...                    second={"codec": "h264", "gop": 33, "quality": 20})
+>>> gt["first"]["gop"], gt["n_frames"], gt["first_i_frames"]
+(12, 30, [0, 12, 24])
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit._util import check_roi
 from toolkit.synth.encode import CODECS, EncodeSettings, codec_name, encode
 
 __all__ = ["double_encode", "temporal_splice", "spatial_splice", "load_frames", "write_ground_truth"]
@@ -31,24 +35,34 @@ FINAL_DEFAULT = {"codec": "h264", "quality": 16, "gop": 30, "bframes": 0}
 
 
 def load_frames(source, count: int | None = None) -> np.ndarray:
-    """RGB frames (T x H x W x 3 uint8) from a path or an array of frames."""
+    """RGB frames (T x H x W x 3 uint8) of a path or an array of frames; at most ``count``.
+
+    A thin alias of :func:`toolkit.video.read_frames` with ``fmt="rgb"``: a path is
+    decoded (``FileNotFoundError``, ``toolkit.video.VideoReadError``); an array
+    (``H x W``, ``H x W x 3``, ``T x H x W``, ``T x H x W x 3`` uint8) goes through
+    :func:`toolkit.video.as_frame_array` without a copy (grey frames become 3 equal bands;
+    ``ValueError`` for other shapes or dtypes).
+
+    >>> load_frames("sample_data/single/single_h264.mp4", count=2).shape
+    (2, 288, 352, 3)
+    >>> load_frames(np.zeros((4, 8, 8), np.uint8), count=3).shape
+    (3, 8, 8, 3)
+    """
+    from toolkit.video import as_frame_array, read_frames
+
     if isinstance(source, (str, os.PathLike)):
-        from toolkit.video import iter_frames
-
-        frames = list(iter_frames(source, "rgb24", count=count))
-        if not frames:
-            from toolkit.video import VideoReadError
-
-            raise VideoReadError(f"{source}: no frame could be decoded")
-        return np.stack(frames)
-    a = np.asarray(source)
-    if a.ndim not in (3, 4) or a.dtype != np.uint8:
-        raise ValueError("frames must be a uint8 array T x H x W (x 3)")
-    return a if count is None else a[:count]
+        return read_frames(source, count=count, fmt="rgb")
+    frames = as_frame_array(source, "rgb")
+    return frames if count is None else frames[:count]
 
 
 def write_ground_truth(out: Path, truth: dict) -> dict:
-    """Write ``truth`` as JSON beside ``out`` (``out.json``) and return it."""
+    """Write ``truth`` as JSON beside ``out`` (``out.json``) and return it.
+
+    >>> import tempfile
+    >>> write_ground_truth(Path(tempfile.mkdtemp()) / "x.mp4", {"kind": "demo"})
+    {'kind': 'demo'}
+    """
     Path(str(out) + ".json").write_text(json.dumps(truth, indent=2, default=str))
     return truth
 
@@ -68,10 +82,27 @@ def double_encode(
 ) -> dict:
     """Encode ``source`` with ``first``, decode, re-encode with ``second`` into ``out``.
 
-    ``source`` is a path or frames (T x H x W x 3 uint8). The intermediate
-    file is temporary unless ``keep_first`` names where to keep it. Returns
-    the ground truth (also written to ``out.json``): both settings, frame
-    count, and the first encode's I-frame positions in display order.
+    Parameters
+    ----------
+    source : video path or frames (T x H x W x 3 uint8, see :func:`load_frames`).
+    out : output file (its extension picks the container).
+    first, second : settings of the two encodings (:class:`EncodeSettings` or dict).
+    count : use at most this many frames of ``source``.
+    keep_first : where to keep the intermediate (first-encoded) file; temporary otherwise.
+
+    Returns
+    -------
+    dict
+        The ground truth, also written to ``out.json``: both settings, frame
+        count, and both encodings' I-frame positions (display order).
+
+    >>> import tempfile
+    >>> frames = np.random.default_rng(0).integers(0, 255, (20, 32, 32, 3), dtype=np.uint8)
+    >>> gt = double_encode(frames, Path(tempfile.mkdtemp()) / "d.mp4",
+    ...                    first={"codec": "mpeg2", "gop": 6, "quality": 4},
+    ...                    second={"codec": "h264", "gop": 9, "quality": 24})
+    >>> gt["first_i_frames"], gt["second_i_frames"]
+    ([0, 6, 12, 18], [0, 9, 18])
     """
     first_s = EncodeSettings.make(first)
     second_s = EncodeSettings.make(second)
@@ -119,6 +150,24 @@ def temporal_splice(
     first frame taken from ``b``; the splice lies between frames ``cut - 1``
     and ``cut`` (``boundary = cut - 1`` in the convention of
     ``toolkit.focal.temporal``: a cut n is between n and n+1).
+
+    Parameters
+    ----------
+    a, b : video paths or frames (T x H x W x 3 uint8) of the same frame size.
+    out : output file; ``cut`` : first frame index taken from ``b`` (1..T-1).
+    length : use at most this many frames; ``final`` : settings of the re-encoding
+        (default H.264 QP 16, GOP 30).
+
+    Returns
+    -------
+    dict
+        Ground truth (``cut``, ``boundary``, ``n_frames``, ...), also in ``out.json``.
+
+    >>> import tempfile
+    >>> a = np.full((12, 32, 32, 3), 60, np.uint8)
+    >>> gt = temporal_splice(a, 255 - a, Path(tempfile.mkdtemp()) / "t.mp4", cut=5)
+    >>> gt["cut"], gt["boundary"], gt["n_frames"]
+    (5, 4, 12)
     """
     fa, fb = load_frames(a, length), load_frames(b, length)
     _same_size(fa, fb)
@@ -156,6 +205,23 @@ def spatial_splice(
     the frame when the frame is smaller, with its top-left corner on the 8-pixel
     grid. Re-encoded with ``final``. Ground truth: ``out.json`` and the pixel
     mask ``out.mask.png`` (255 = spliced).
+
+    Parameters
+    ----------
+    a, b : video paths or frames (T x H x W x 3 uint8) of the same frame size.
+    out : output file; ``box`` : ``(top, left, height, width)`` in pixels, whole numbers
+        inside the frame (``ValueError`` otherwise; see :func:`toolkit._util.check_roi`).
+    length : use at most this many frames; ``final`` : settings of the re-encoding.
+
+    Returns
+    -------
+    dict
+        Ground truth (``box``, ``mask`` file name, ``n_frames``, ...), also in ``out.json``.
+
+    >>> import tempfile
+    >>> a = np.full((6, 64, 64, 3), 60, np.uint8)
+    >>> spatial_splice(a, 255 - a, Path(tempfile.mkdtemp()) / "s.mp4", box=(16, 16, 32, 24))["box"]
+    [16, 16, 32, 24]
     """
     from PIL import Image
 
@@ -170,9 +236,10 @@ def spatial_splice(
             bh, bw = max(8, int(bh * s) // 8 * 8), max(8, int(bw * s) // 8 * 8)
         top, left = ((h - bh) // 2) // 8 * 8, ((w - bw) // 2) // 8 * 8
         box = (top, left, bh, bw)
-    top, left, bh, bw = (int(v) for v in box)
-    if top < 0 or left < 0 or bh <= 0 or bw <= 0 or top + bh > h or left + bw > w:
-        raise ValueError(f"box {tuple(box)} does not fit in a {h}x{w} frame")
+    try:
+        top, left, bh, bw = check_roi(box, h, w)
+    except ValueError as exc:
+        raise ValueError(f"box {tuple(box)} does not fit in a {h}x{w} frame: {exc}") from None
     frames = fa[:n].copy()
     frames[:, top : top + bh, left : left + bw] = fb[:n, top : top + bh, left : left + bw]
     fs = EncodeSettings.make(final or FINAL_DEFAULT)

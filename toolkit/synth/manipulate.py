@@ -47,7 +47,12 @@ def _spatial(a: np.ndarray, value):
 
 
 def median_filter(image: np.ndarray, kernel: int) -> np.ndarray:
-    """Median filter with a ``kernel`` x ``kernel`` window, per colour channel (scipy.ndimage)."""
+    """Median filter with a ``kernel`` x ``kernel`` window, per colour channel (scipy.ndimage).
+
+    >>> img = np.zeros((5, 5), np.uint8); img[2, 2] = 255
+    >>> int(median_filter(img, 3).max())  # an isolated bright pixel is removed
+    0
+    """
     a = _check_image(image)
     if kernel < 1 or kernel % 2 == 0:
         raise ValueError("median kernel must be an odd positive integer")
@@ -55,14 +60,24 @@ def median_filter(image: np.ndarray, kernel: int) -> np.ndarray:
 
 
 def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of standard deviation ``sigma`` pixels, per colour channel."""
+    """Gaussian blur of standard deviation ``sigma`` pixels, per colour channel.
+
+    >>> img = np.zeros((9, 9), np.uint8); img[4, 4] = 255
+    >>> 0 < int(gaussian_blur(img, 1.0)[4, 4]) < 255
+    True
+    """
     a = _check_image(image)
     out = ndimage.gaussian_filter(a.astype(np.float32), sigma=_spatial(a, float(sigma)), mode="reflect")
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def awgn(image: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
-    """Additive white Gaussian noise of standard deviation ``sigma`` grey levels (seeded)."""
+    """Additive white Gaussian noise of standard deviation ``sigma`` grey levels (seeded).
+
+    >>> noisy = awgn(np.full((64, 64), 128, np.uint8), 2.0, seed=1)
+    >>> 1.5 < float(noisy.std()) < 2.5
+    True
+    """
     a = _check_image(image)
     rng = np.random.default_rng(seed)
     out = a.astype(np.float32) + rng.normal(0.0, sigma, size=a.shape).astype(np.float32)
@@ -70,7 +85,11 @@ def awgn(image: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
 
 
 def resize(image: np.ndarray, scale: float) -> np.ndarray:
-    """Rescale by ``scale`` with bicubic interpolation (PIL); output size rounds to the nearest pixel."""
+    """Rescale by ``scale`` with bicubic interpolation (PIL); output size rounds to the nearest pixel.
+
+    >>> resize(np.zeros((64, 48, 3), np.uint8), 1.5).shape
+    (96, 72, 3)
+    """
     a = _check_image(image)
     h, w = a.shape[:2]
     size = (max(1, int(round(w * scale))), max(1, int(round(h * scale))))
@@ -81,7 +100,11 @@ def resize(image: np.ndarray, scale: float) -> np.ndarray:
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    """JPEG compression at ``quality`` (PIL / libjpeg, 4:2:0 for colour), decoded back."""
+    """JPEG compression at ``quality`` (PIL / libjpeg, 4:2:0 for colour), decoded back.
+
+    >>> jpeg(np.full((16, 16, 3), 100, np.uint8), 70).shape
+    (16, 16, 3)
+    """
     a = _check_image(image)
     squeeze = a.ndim == 3 and a.shape[2] == 1
     buf = io.BytesIO()
@@ -111,7 +134,11 @@ MANIPULATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def apply(image: np.ndarray, name: str, seed: int | None = None) -> np.ndarray:
-    """Apply the manipulation ``name`` (a key of :data:`MANIPULATIONS`); ``seed`` reseeds AWGN."""
+    """Apply the manipulation ``name`` (a key of :data:`MANIPULATIONS`); ``seed`` reseeds AWGN.
+
+    >>> apply(np.full((32, 32), 128, np.uint8), "resize1.125").shape
+    (36, 36)
+    """
     if name not in MANIPULATIONS:
         raise ValueError(f"unknown manipulation {name!r}; choose from {', '.join(MANIPULATIONS)}")
     if seed is not None and name.startswith("awgn"):

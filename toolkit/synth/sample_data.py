@@ -38,7 +38,10 @@ SIZE = (288, 352)
 
 
 def build(out: str | Path = "sample_data") -> dict:
-    """Write every sample file into ``out`` and return the manifest."""
+    """Write every sample file into ``out`` and return the manifest (name -> sha256, bytes, description).
+
+    >>> manifest = build("/tmp/sample_data")  # doctest: +SKIP
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
@@ -109,6 +112,10 @@ def build(out: str | Path = "sample_data") -> dict:
 
 
 def main(argv=None) -> None:
+    """Command line: ``python -m toolkit.synth.sample_data [--out sample_data]``.
+
+    >>> main(["--out", "/tmp/sample_data"])  # doctest: +SKIP
+    """
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="sample_data")
     args = ap.parse_args(argv)

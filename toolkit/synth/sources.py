@@ -66,7 +66,11 @@ PHOTOS = (
 
 @lru_cache(maxsize=16)
 def photo(name: str) -> np.ndarray:
-    """An RGB ``uint8`` natural photo shipped by scikit-image or scikit-learn."""
+    """An RGB ``uint8`` natural photo (H x W x 3) shipped by scikit-image or scikit-learn.
+
+    >>> photo("coffee").shape
+    (400, 600, 3)
+    """
     if name in ("china", "flower"):
         from sklearn.datasets import load_sample_image
 
@@ -101,7 +105,10 @@ def photo_sequence(
     ``motion``: ``"pan"`` (smooth sub-pixel translation), ``"zoom"`` (slow
     scale change), ``"mixed"`` (both plus shake) or ``"static"``. ``noise`` is
     the standard deviation (grey levels) of fresh Gaussian noise per frame.
-    Deterministic for a given ``seed``.
+    Deterministic for a given ``seed``. ``size`` is (H, W) in pixels.
+
+    >>> photo_sequence("coffee", n_frames=3, size=(32, 48), motion="pan", seed=1).shape
+    (3, 32, 48, 3)
     """
     h, w = size
     img = photo(name).astype(np.float32)
@@ -145,7 +152,11 @@ def photo_sequence(
 
 
 def real_video_dir() -> Path:
-    """Folder of the real clips: ``$TOOLKIT_REAL_VIDEO`` or ``../shared/real_video`` beside the repo."""
+    """Folder of the real clips: ``$TOOLKIT_REAL_VIDEO`` or ``../shared/real_video`` beside the repo.
+
+    >>> isinstance(real_video_dir(), Path)
+    True
+    """
     env = os.environ.get("TOOLKIT_REAL_VIDEO")
     if env:
         return Path(env)
@@ -154,7 +165,11 @@ def real_video_dir() -> Path:
 
 
 def real_clips() -> list[Path]:
-    """Paths of the real clips that are present (empty list when the folder is absent)."""
+    """Paths of the real clips that are present (empty list when the folder is absent).
+
+    >>> all(p.suffix in (".mp4", ".mkv", ".mov", ".avi") for p in real_clips())
+    True
+    """
     d = real_video_dir()
     if not d.is_dir():
         return []
@@ -162,7 +177,11 @@ def real_clips() -> list[Path]:
 
 
 def downscale(frame: np.ndarray, factor: int) -> np.ndarray:
-    """Area-average downscaling by an integer ``factor`` (crops to a multiple of 2*factor)."""
+    """Area-average downscaling by an integer ``factor`` (crops to a multiple of 2*factor).
+
+    >>> downscale(np.zeros((10, 14, 3), np.uint8), 2).shape
+    (4, 6, 3)
+    """
     if factor < 1:
         raise ValueError("factor must be >= 1")
     h, w = frame.shape[:2]
@@ -175,12 +194,20 @@ def downscale(frame: np.ndarray, factor: int) -> np.ndarray:
 def real_clip_sequence(
     path: str | os.PathLike, n_frames: int | None = None, factor: int = 2, start: int = 0
 ) -> np.ndarray:
-    """RGB frames of a real clip, downscaled by ``factor`` (>= 2) to serve as a pristine source."""
-    from toolkit.video import iter_frames
+    """RGB frames of a real clip, downscaled by ``factor`` (>= 2) to serve as a pristine source.
+
+    Frames ``start .. start + n_frames - 1`` (all when ``n_frames`` is None) are decoded one at
+    a time through :class:`toolkit.video.FrameSource` and downscaled with :func:`downscale`;
+    returns T x H/factor x W/factor x 3 uint8 (sides rounded down to even numbers).
+
+    >>> real_clip_sequence("sample_data/real/eat.mkv", n_frames=3, factor=4).shape
+    (3, 120, 160, 3)
+    """
+    from toolkit.video import FrameSource
 
     if factor < 2:
         raise ValueError("real clips were compressed once already: downscale them by 2 or more")
-    frames = [downscale(f, factor) for f in iter_frames(path, "rgb24", start=start, count=n_frames)]
+    frames = [downscale(f, factor) for _, f in FrameSource(path, start, n_frames, fmt="rgb")]
     if not frames:
         raise ValueError(f"{path}: no frames decoded")
     return np.stack(frames)
@@ -204,18 +231,20 @@ def hd_clip(
     ``seconds * fps`` frames, each upscaled bicubically to ``size`` = (H, W),
     and encoded with libx264 CRF ``crf``, fixed GOP ``gop``. Frames are
     streamed, never all held in memory. ``seed`` picks the starting frame.
+
+    >>> clip = hd_clip("/tmp/hd.mp4", seconds=2.0)  # doctest: +SKIP
     """
     from PIL import Image
 
     from toolkit.synth.encode import encode
-    from toolkit.video import iter_frames
+    from toolkit.video import read_frames
 
     if source is None:
         candidates = [p for p in real_clips() if p.name == "bottle-detection.mp4"] or real_clips()
         if not candidates:
             raise FileNotFoundError(f"no real clip found in {real_video_dir()} (set TOOLKIT_REAL_VIDEO)")
         source = candidates[0]
-    base = list(iter_frames(source, "rgb24"))
+    base = read_frames(source, fmt="rgb")
     if len(base) < 2:
         raise ValueError(f"{source}: too few frames for a test clip")
     order = list(range(len(base))) + list(range(len(base) - 2, 0, -1))
@@ -237,6 +266,8 @@ def cached_hd_clip(seconds: float = 60.0, folder: str | os.PathLike | None = Non
     """The default :func:`hd_clip` of ``seconds`` seconds, made once into ``folder`` ($TMPDIR or /tmp).
 
     Speed benchmarks share it (it is never committed).
+
+    >>> clip = cached_hd_clip(60.0)  # doctest: +SKIP
     """
     folder = Path(folder or os.environ.get("TMPDIR", "/tmp"))
     clip = folder / f"toolkit_hd_{int(seconds)}s.mp4"

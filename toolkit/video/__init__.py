@@ -1,11 +1,21 @@
-"""Video I/O on PyAV: probe, luma planes, frame types, GOP structure, macroblock types.
+"""Video I/O on PyAV: probe, frames, luma planes, frame types, GOP structure, macroblock types.
 
 The only place in the toolkit that opens media for reading.
 
->>> from toolkit.video import probe, frame_types, macroblock_types  # doctest: +SKIP
->>> info = probe("sample_data/real/car-detection_small.mp4")          # doctest: +SKIP
->>> mb = macroblock_types(info.path)                                   # doctest: +SKIP
->>> mb.counts.head()                                                   # doctest: +SKIP
+* :func:`probe` -> :class:`VideoInfo` (frozen dataclass, JSON-safe ``to_dict``);
+* :func:`read_frames` / :class:`FrameSource` -> frames (luma or RGB) of a path or array;
+* :func:`frame_types` / :func:`gop_structure` -> picture types, :class:`GOPStructure`;
+* :func:`macroblock_types` -> :class:`MacroblockTypes` (a :class:`toolkit.result.Result`,
+  method ``"video.macroblocks"``);
+* typed errors: :class:`VideoReadError`, :class:`UnsupportedCodecError` (both :class:`VideoError`).
+
+>>> from toolkit.video import probe, macroblock_types
+>>> info = probe("sample_data/real/person_gop10_head300.mp4")
+>>> info.codec, info.n_frames
+('h264', 300)
+>>> mb = macroblock_types(info.path, max_frames=30)
+>>> mb.gop.i_frames
+(0, 10, 20)
 """
 
 from toolkit.video.errors import UnsupportedCodecError, VideoError, VideoReadError

@@ -8,7 +8,6 @@ written.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +16,8 @@ import av
 import numpy as np
 
 from toolkit._util import as_path, sha256_file
+from toolkit.result import json_safe
+from toolkit.video._common import FrameDecoder, frame_type, open_video, warn_if_damaged
 from toolkit.video.errors import VideoReadError
 
 __all__ = [
@@ -31,16 +32,24 @@ __all__ = [
     "count_decoded_frames",
 ]
 
-_PICT = {1: "I", 2: "P", 3: "B", 4: "S", 5: "I", 6: "P", 7: "B"}  # SI->I, SP->P, BI->B
-
 
 @dataclass(frozen=True)
 class VideoInfo:
     """What :func:`probe` learns about a file without decoding it.
 
-    ``fps`` is frames per second; ``duration`` is in seconds; ``bit_rate`` in
-    bits per second (0 when the container does not say); ``n_frames`` counts
-    the video packets (one per coded frame).
+    Attributes
+    ----------
+    path : str; container : str (FFmpeg format name, e.g. ``"mov,mp4,m4a,3gp,3g2,mj2"``);
+    codec : str (FFmpeg decoder name: ``"h264"``, ``"mpeg2video"``, ...);
+    width, height : int (pixels); fps : float (frames per second);
+    n_frames : int (video packets, one per coded frame); duration : float (seconds);
+    pix_fmt : str; has_b_frames : bool (packets out of presentation order);
+    bit_rate : int (bits per second, 0 when the container does not say);
+    sha256 : str (of the file); size_bytes : int.
+
+    >>> info = probe("sample_data/single/single_h264.mp4")
+    >>> info.to_dict()["codec"], info.to_dict()["n_frames"]
+    ('h264', 150)
     """
 
     path: str
@@ -58,18 +67,42 @@ class VideoInfo:
     size_bytes: int
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field as plain JSON types (``json.loads(json.dumps(d)) == d``)."""
+        return json_safe(asdict(self))
 
     def table(self):
-        """One-column pandas table of the fields."""
+        """One-column pandas table of the fields (index: field names)."""
         import pandas as pd
 
         return pd.Series(self.to_dict(), name="value").to_frame()
 
+    def summary(self) -> str:
+        """One line: codec, size, frames, frame rate.
+
+        >>> probe("sample_data/single/single_h264.mp4").summary()
+        'single_h264.mp4: h264 352x288, 150 frames at 25 fps (6.0 s), no B-frames'
+        """
+        b = "B-frames" if self.has_b_frames else "no B-frames"
+        return (
+            f"{os.path.basename(self.path)}: {self.codec} {self.width}x{self.height}, "
+            f"{self.n_frames} frames at {self.fps:.4g} fps ({self.duration:.1f} s), {b}"
+        )
+
 
 @dataclass(frozen=True)
 class GOPStructure:
-    """Frame types in display order with the I-frame positions and GOP sizes."""
+    """Frame types in display order with the I-frame positions and GOP sizes.
+
+    Attributes
+    ----------
+    types : tuple of 'I'/'P'/'B' per frame (display order).
+    i_frames : tuple of int, the I-frames' indices.
+    gop_sizes : tuple of int, distances (frames) between consecutive I-frames.
+
+    >>> g = gop_structure(list("IPPIPPIP"))
+    >>> g.gop, g.to_dict()["i_frames"]
+    (3, [0, 3, 6])
+    """
 
     types: tuple[str, ...]
     i_frames: tuple[int, ...]
@@ -88,96 +121,25 @@ class GOPStructure:
     def has_b_frames(self) -> bool:
         return "B" in self.types
 
+    def to_dict(self) -> dict:
+        """JSON-safe dict: ``types`` (one string, e.g. ``"IPPB..."``), ``i_frames``, ``gop_sizes``,
+        ``gop``, ``has_b_frames``, ``n_frames``, ``params``."""
+        return json_safe(
+            {
+                "types": "".join(self.types),
+                "i_frames": self.i_frames,
+                "gop_sizes": self.gop_sizes,
+                "gop": self.gop,
+                "has_b_frames": self.has_b_frames,
+                "n_frames": len(self.types),
+                "params": self.params,
+            }
+        )
+
     def __repr__(self) -> str:
         return (
             f"GOPStructure(frames={len(self.types)}, i_frames={len(self.i_frames)}, "
             f"gop={self.gop}, b_frames={self.has_b_frames})"
-        )
-
-
-# --------------------------------------------------------------------------------------
-class open_video:
-    """Context manager: open ``path`` read-only and return ``(container, stream)``.
-
-    Raises ``FileNotFoundError`` (naming the path) when it is missing, and
-    :class:`VideoReadError` when it is not a decodable video.
-    """
-
-    def __init__(self, path: str | os.PathLike, *, threads: bool = True, options: dict | None = None):
-        self.path = as_path(path)
-        self.threads = threads
-        self.options = options or {}
-        self.container = None
-
-    def __enter__(self):
-        try:
-            self.container = av.open(str(self.path), mode="r")
-        except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            raise VideoReadError(f"{str(self.path)!r} is not a decodable video: {exc}") from None
-        if not self.container.streams.video:
-            self.container.close()
-            raise VideoReadError(f"{str(self.path)!r} is not a decodable video: it has no video stream")
-        stream = self.container.streams.video[0]
-        if stream.codec_context is None or stream.codec_context.name is None:
-            self.container.close()
-            raise VideoReadError(f"{str(self.path)!r}: no decoder for its video stream")
-        stream.thread_type = "AUTO" if self.threads else "NONE"
-        if self.options:
-            stream.codec_context.options = dict(self.options)
-        return self.container, stream
-
-    def __exit__(self, *exc):
-        if self.container is not None:
-            self.container.close()
-        return False
-
-
-class _FrameDecoder:
-    """Decode every frame of ``path`` in display order, surviving damaged streams.
-
-    Iterating yields ``av.VideoFrame`` objects. A stream that breaks off
-    (truncated or corrupt file) ends the iteration instead of raising; the
-    reason is kept in ``.error`` and the count in ``.n_decoded``.
-    """
-
-    def __init__(self, path, *, threads=True, options=None, seek_pts: int | None = None):
-        self.opener = open_video(path, threads=threads, options=options)
-        self.error: str | None = None
-        self.n_decoded = 0
-        self.seek_pts = seek_pts
-
-    def __iter__(self) -> Iterator[av.VideoFrame]:
-        with self.opener as (container, stream):
-            self.stream = stream
-            if self.seek_pts is not None:
-                # to the key frame at or before seek_pts (the caller checks where it landed)
-                container.seek(int(self.seek_pts), stream=stream, backward=True, any_frame=False)
-            packets = container.demux(stream)
-            while True:
-                try:
-                    packet = next(packets)
-                except StopIteration:
-                    break
-                except av.error.FFmpegError as exc:  # damaged container: keep what we have
-                    self.error = f"demuxing stopped: {exc}"
-                    break
-                try:
-                    frames = packet.decode()
-                except av.error.FFmpegError as exc:
-                    self.error = f"decoding failed after {self.n_decoded} frames: {exc}"
-                    # a bad packet in the middle may be followed by good ones: go on
-                    continue
-                for frame in frames:
-                    self.n_decoded += 1
-                    yield frame
-
-
-def _warn_if_damaged(path, decoder: _FrameDecoder) -> None:
-    if decoder.error:
-        warnings.warn(
-            f"{path}: stream damaged ({decoder.error}); {decoder.n_decoded} frames were decoded",
-            RuntimeWarning,
-            stacklevel=3,
         )
 
 
@@ -207,9 +169,9 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     Reads packets but decodes nothing. ``has_b_frames`` is True when packets
     come out of presentation order (the mark of B-frames / reordering).
 
-    >>> info = probe("sample_data/real/car-detection_small.mp4")  # doctest: +SKIP
-    >>> info.codec, info.width, info.height
-    ('h264', 768, 432)
+    >>> info = probe("sample_data/real/person_gop10_head300.mp4")
+    >>> info.codec, info.width, info.height, info.n_frames, info.has_b_frames
+    ('h264', 768, 432, 300, True)
     """
     p = as_path(path)
     digest = sha256_file(p)
@@ -244,6 +206,10 @@ def luma_plane(frame: av.VideoFrame) -> np.ndarray:
 
     Planar YUV and grey frames are read straight from plane 0, minding the
     line stride (no RGB round trip); other formats are converted to grey.
+
+    >>> from toolkit.video._common import FrameDecoder
+    >>> luma_plane(next(iter(FrameDecoder("sample_data/single/single_h264.mp4")))).shape
+    (288, 352)
     """
     fmt = frame.format.name
     if (
@@ -265,13 +231,13 @@ def iter_luma(
     Frames are in display order; ``count`` limits how many are yielded. A
     damaged stream yields what decodes and warns with the number of frames.
 
-    >>> y = next(iter_luma("sample_data/real/car-detection_small.mp4"))  # doctest: +SKIP
+    >>> y = next(iter_luma("sample_data/real/person_gop10_head300.mp4"))
     >>> y.shape, y.dtype
     ((432, 768), dtype('uint8'))
     """
     if start < 0 or step < 1 or (count is not None and count < 0):
         raise ValueError("start must be >= 0, step >= 1 and count >= 0 (or None)")
-    decoder = _FrameDecoder(path)
+    decoder = FrameDecoder(path)
     yielded = 0
     for i, frame in enumerate(decoder):
         if count is not None and yielded >= count:
@@ -279,7 +245,7 @@ def iter_luma(
         if i >= start and (i - start) % step == 0:
             yield luma_plane(frame)
             yielded += 1
-    _warn_if_damaged(path, decoder)
+    warn_if_damaged(path, decoder)
 
 
 def iter_frames(
@@ -288,9 +254,14 @@ def iter_frames(
     """Yield decoded frames as numpy arrays in pixel format ``fmt`` (``rgb24``: H x W x 3).
 
     The frames are plain arrays: they carry no picture type, so re-encoding
-    them never inherits the source's I-frame positions.
+    them never inherits the source's I-frame positions. ``start``: first frame (display
+    order); ``count``: at most this many. (:func:`toolkit.video.read_frames` with
+    ``fmt="rgb"`` is the usual way in; this is its streaming decoder.)
+
+    >>> next(iter_frames("sample_data/single/single_h264.mp4")).shape
+    (288, 352, 3)
     """
-    decoder = _FrameDecoder(path)
+    decoder = FrameDecoder(path)
     yielded = 0
     for i, frame in enumerate(decoder):
         if count is not None and yielded >= count:
@@ -298,7 +269,7 @@ def iter_frames(
         if i >= start:
             yield frame.to_ndarray(format=fmt)
             yielded += 1
-    _warn_if_damaged(path, decoder)
+    warn_if_damaged(path, decoder)
 
 
 def count_decoded_frames(path: str | os.PathLike, threads: bool = True) -> int:
@@ -306,26 +277,22 @@ def count_decoded_frames(path: str | os.PathLike, threads: bool = True) -> int:
 
     The baseline the speed benchmarks compare the analyses with.
 
-    >>> count_decoded_frames("sample_data/single/single_h264.mp4")  # doctest: +SKIP
+    >>> count_decoded_frames("sample_data/single/single_h264.mp4")
     150
     """
     with open_video(path, threads=threads) as (container, stream):
         return sum(1 for _ in container.decode(stream))
 
 
-def _frame_type(frame: av.VideoFrame) -> str:
-    return _PICT.get(int(frame.pict_type), "?")
-
-
 def frame_types(path: str | os.PathLike) -> list[str]:
     """Picture type ('I', 'P', 'B') of every frame, in display order.
 
-    >>> frame_types("sample_data/double/double_h264.mp4")[:4]  # doctest: +SKIP
-    ['I', 'P', 'P', 'P']
+    >>> "".join(frame_types("sample_data/real/person_gop10_head300.mp4")[:12])
+    'IBBBPBBBPPIB'
     """
-    decoder = _FrameDecoder(path)
-    types = [_frame_type(f) for f in decoder]
-    _warn_if_damaged(path, decoder)
+    decoder = FrameDecoder(path)
+    types = [frame_type(f) for f in decoder]
+    warn_if_damaged(path, decoder)
     if not types:
         raise VideoReadError(f"{str(path)!r}: no frame could be decoded")
     return types

@@ -51,7 +51,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import av
 import av.logging
@@ -59,8 +59,10 @@ import numpy as np
 import pandas as pd
 
 from toolkit._util import as_path, sha256_file
+from toolkit.result import Result, json_safe
+from toolkit.video._common import FrameDecoder, frame_type, open_video
 from toolkit.video.errors import UnsupportedCodecError, VideoReadError
-from toolkit.video.io import _frame_type, _FrameDecoder, open_video
+from toolkit.video.io import GOPStructure, gop_structure
 
 __all__ = [
     "MacroblockTypes",
@@ -107,94 +109,178 @@ _LOG_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
-class MacroblockTypes:
-    """Macroblock-type counts of every frame of a video.
+class MacroblockTypes(Result):
+    """Macroblock-type counts of every frame of a video (a :class:`~toolkit.result.Result`).
 
     Attributes
     ----------
-    counts : DataFrame, one row per frame in display order, columns
+    counts : DataFrame, one row per frame in display order (index ``frame``), columns
         ``frame_type`` ('I'/'P'/'B'), ``intra``, ``inter``, ``skip`` (they sum
         to ``mb_per_frame``), ``direct`` and ``bipred`` (subsets, B-frames).
     mb_width, mb_height : frame size in macroblocks (16x16 pixels, rounded up).
+    codec : FFmpeg decoder name (``"h264"``, ``"mpeg2video"``, ``"mpeg4"``).
     maps : optional uint8 array T x mb_height x mb_width of class codes
         (0 intra, 1 inter, 2 skip), and ``symbols`` the raw FFmpeg characters.
     complete : False when the stream broke off (``error`` says why).
+    path, sha256 (of the file), params (``with_map``, ``max_frames``, ``workers``,
+        ``segments``, ``unreported_trailing_frames``), toolkit_version : from the base.
+
+    It describes the video and decides nothing (no ``verdict``).
 
     Note: MPEG-2/MPEG-4 streams with B-frames lose their last reference frame
     (FFmpeg never prints its MBs); ``params["unreported_trailing_frames"]``
     counts such frames, which are left out of ``counts``.
+
+    >>> mb = macroblock_types("sample_data/single/single_h264.mp4", max_frames=12)
+    >>> mb.summary()
+    'video.macroblocks on single_h264.mp4: 12 frames (h264, 22x18 MBs): intra 8.3%, inter 48.7%, skip 43.0%'
+    >>> mb.table().loc[:2, ["frame_type", "intra", "inter", "skip"]]
+          frame_type  intra  inter  skip
+    frame
+    0              I    396      0     0
+    1              P      0    127   269
+    2              P      0    160   236
     """
+
+    method = "video.macroblocks"
 
     counts: pd.DataFrame
     mb_width: int
     mb_height: int
     codec: str
-    sha256: str
-    path: str
     maps: np.ndarray | None = None
     symbols: np.ndarray | None = None
     complete: bool = True
     error: str | None = None
-    params: dict = field(default_factory=dict)
 
     @property
     def mb_per_frame(self) -> int:
+        """Macroblocks in one frame (``mb_width * mb_height``)."""
         return self.mb_width * self.mb_height
 
     @property
     def n_frames(self) -> int:
+        """Frames with macroblock types (rows of ``counts``)."""
         return len(self.counts)
 
     @property
     def frame_types(self) -> list[str]:
+        """Picture type ('I'/'P'/'B') of every frame, display order."""
         return list(self.counts["frame_type"])
+
+    @property
+    def gop(self) -> GOPStructure:
+        """I-frame positions and GOP sizes of the frames read (:func:`toolkit.video.gop_structure`)."""
+        return gop_structure(self.frame_types)
 
     def fractions(self) -> pd.DataFrame:
         """``intra``, ``inter``, ``skip`` as fractions of the MBs of each frame."""
         return self.counts[list(MB_CLASSES)] / float(self.mb_per_frame)
 
     def table(self) -> pd.DataFrame:
+        """The per-frame counts (``counts``): one row per frame."""
         return self.counts
 
+    def summary(self) -> str:
+        """One line: frames, codec, MB grid, and the share of each MB class over all frames."""
+        where = os.path.basename(self.path) if self.path else "array"
+        total = max(self.n_frames * self.mb_per_frame, 1)
+        mix = ", ".join(f"{c} {100 * self.counts[c].sum() / total:.1f}%" for c in MB_CLASSES)
+        text = (
+            f"{self.method} on {where}: {self.n_frames} frames ({self.codec}, "
+            f"{self.mb_width}x{self.mb_height} MBs): {mix}"
+        )
+        return text if self.complete else text + f" (stream damaged: {self.error})"
+
     def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "codec": self.codec,
-            "mb_width": self.mb_width,
-            "mb_height": self.mb_height,
-            "complete": self.complete,
-            "error": self.error,
-            "params": dict(self.params),
-            "counts": self.counts.to_dict(orient="list"),
-        }
+        """JSON-safe dict: the base's keys, ``codec``, ``mb_width``, ``mb_height``, ``mb_per_frame``,
+        ``n_frames``, ``complete``, ``error``, ``counts`` (column -> list). The per-MB ``maps`` and
+        ``symbols`` (T x mb_height x mb_width) are left out; ``has_map`` says whether they exist.
+
+        >>> d = macroblock_types("sample_data/single/single_h264.mp4", max_frames=3).to_dict()
+        >>> d["counts"]["frame_type"], d["mb_per_frame"]
+        (['I', 'P', 'P'], 396)
+        """
+        out = {"method": self.method, "type": type(self).__name__}
+        out.update(self.decision())
+        out.update(
+            path=self.path,
+            sha256=self.sha256,
+            params=json_safe(self.params),
+            toolkit_version=self.toolkit_version,
+            codec=self.codec,
+            mb_width=self.mb_width,
+            mb_height=self.mb_height,
+            mb_per_frame=self.mb_per_frame,
+            n_frames=self.n_frames,
+            complete=self.complete,
+            error=self.error,
+            has_map=self.maps is not None,
+            counts=json_safe(self.counts.to_dict(orient="list")),
+        )
+        return out
 
     def __repr__(self) -> str:
         return (
-            f"MacroblockTypes({os.path.basename(self.path)!r}, codec={self.codec}, "
+            f"MacroblockTypes({os.path.basename(str(self.path))!r}, codec={self.codec}, "
             f"frames={self.n_frames}, mb={self.mb_width}x{self.mb_height}, "
             f"complete={self.complete})"
         )
 
-    def plot(self, classes=MB_CLASSES):
-        """Plotly figure: MB counts per frame, I-frames marked with dotted lines."""
+    def plot(
+        self,
+        classes=MB_CLASSES,
+        *,
+        frame_range: tuple[int, int] | None = None,
+        as_fraction: bool = False,
+    ):
+        """Plotly figure: MB counts per frame, I-frames marked with grey dotted lines.
+
+        Parameters
+        ----------
+        classes : which of ``MB_CLASSES`` to draw (one line each, named ``"<class> MBs"``).
+        frame_range : ``(first, last)`` frames (inclusive) to draw; None: all.
+        as_fraction : draw fractions of the frame's MBs instead of counts.
+
+        >>> fig = macroblock_types("sample_data/single/single_h264.mp4", max_frames=20).plot(
+        ...     ["intra"], frame_range=(5, 9))
+        >>> [t.name for t in fig.data], list(fig.data[0].x)
+        (['intra MBs'], [5, 6, 7, 8, 9])
+        """
         import plotly.graph_objects as go
 
+        classes = [c for c in (classes or MB_CLASSES)]
+        bad = [c for c in classes if c not in MB_CLASSES]
+        if bad:
+            raise ValueError(f"unknown macroblock classes {bad}: use {', '.join(MB_CLASSES)}")
+        last = max(self.n_frames - 1, 0)
+        lo, hi = (0, last) if frame_range is None else (int(frame_range[0]), int(frame_range[1]))
+        if lo > hi:
+            raise ValueError(f"frame_range must be (first, last) with first <= last, got {frame_range!r}")
+        lo, hi = max(lo, 0), min(hi, last)
+        values = self.fractions() if as_fraction else self.counts
         colours = {"intra": "#d62728", "inter": "#1f77b4", "skip": "#2ca02c"}
         fig = go.Figure()
-        x = self.counts.index.to_numpy()
+        x = list(range(lo, hi + 1))
         for c in classes:
             fig.add_scatter(
-                x=x, y=self.counts[c], mode="lines", name=f"{c} MBs", line=dict(color=colours.get(c))
+                x=x,
+                y=values[c].to_numpy()[lo : hi + 1],
+                mode="lines",
+                name=f"{c} MBs",
+                line=dict(color=colours.get(c)),
             )
         for i in np.flatnonzero(self.counts["frame_type"].to_numpy() == "I"):
-            fig.add_vline(x=int(i), line=dict(color="grey", dash="dot", width=1))
+            if lo <= i <= hi:
+                fig.add_vline(x=int(i), line=dict(color="grey", dash="dot", width=1))
         fig.update_layout(
-            title=f"Macroblock types per frame — {os.path.basename(self.path)}",
+            title=f"Macroblock types per frame — {os.path.basename(str(self.path))}",
             xaxis_title="frame (display order)",
-            yaxis_title="macroblocks",
+            yaxis_title="fraction of MBs" if as_fraction else "macroblocks",
             height=380,
         )
+        if frame_range is not None:
+            fig.update_xaxes(range=[lo, hi])
         return fig
 
 
@@ -244,7 +330,7 @@ def _trace(
     are kept (one segment of a parallel run); ``clean`` is False when the
     first frame out of the decoder is not the segment's key frame.
     """
-    decoder = _FrameDecoder(path, threads=False, options={"debug": "mb_type"}, seek_pts=start_pts)
+    decoder = FrameDecoder(path, threads=False, options={"debug": "mb_type"}, seek_pts=start_pts)
     out = _Trace(types=[], codes=[])
     bar = None
     if progress:
@@ -294,7 +380,7 @@ def _trace(
                         )
                     sym = _parse_block(block_rows[k], mb_width, mb_height, path)
                     block_rows[k] = None  # free the text
-                    ftype = _frame_type(frame)
+                    ftype = frame_type(frame)
                     if block_types[k] != ftype and not (ftype == "I" and block_types[k] in "IS"):
                         out.mismatched += 1
                     out.types.append(ftype)
@@ -385,8 +471,16 @@ def macroblock_types(
     MacroblockTypes, whose ``counts`` rows are in display order and sum to
     ``mb_per_frame`` = ceil(W/16) * ceil(H/16).
 
-    >>> mb = macroblock_types("sample_data/single/single_h264.mp4")  # doctest: +SKIP
-    >>> mb.counts[["frame_type", "intra", "inter", "skip"]].head(2)  # doctest: +SKIP
+    Raises
+    ------
+    FileNotFoundError, toolkit.video.VideoReadError (not a video, nothing decodes),
+    toolkit.video.UnsupportedCodecError (HEVC, VP9, AV1, ...).
+
+    >>> mb = macroblock_types("sample_data/double/double_mpeg2_h264.mp4")
+    >>> mb.n_frames, mb.mb_per_frame, mb.gop.gop
+    (150, 396, 33)
+    >>> mb.counts.skip[11:14].tolist()  # frame 12 was an MPEG-2 I-frame: few skipped MBs
+    [123, 23, 59]
     """
     p = as_path(path)
     # check the codec before decoding anything
@@ -465,6 +559,7 @@ def macroblock_types(
         params={
             "with_map": with_map,
             "max_frames": max_frames,
+            "workers": workers,
             "unreported_trailing_frames": unreported,
             "segments": len(traces),
         },

@@ -1,8 +1,14 @@
 """VPF (Variation of Prediction Footprint): video double-encoding detection and first-GOP estimation.
 
->>> from toolkit.vpf import analyze                                  # doctest: +SKIP
->>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")          # doctest: +SKIP
->>> r.table()                                                        # doctest: +SKIP
+:func:`analyze` returns a :class:`VPFResult` (a :class:`toolkit.result.Result`, method
+``"vpf"``; also run as ``toolkit.methods.run("vpf", path)``).
+
+>>> from toolkit.vpf import analyze
+>>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")
+>>> r.table().loc[["Double encoding detected", "Estimated previous GOP size"]]
+                            value
+Double encoding detected      Yes
+Estimated previous GOP size    12
 """
 
 from toolkit.vpf.core import (

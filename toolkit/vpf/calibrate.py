@@ -35,7 +35,15 @@ def calibrate(
     progress: bool = True,
     jobs: int = 1,
 ) -> dict:
-    """Run the calibration; returns (and optionally writes) the threshold record."""
+    """Run the calibration; returns (and optionally writes) the threshold record.
+
+    ``n`` videos of ``n_frames`` frames, target false-positive rate ``fpr``; clips are
+    made in ``work``; ``write`` replaces ``toolkit/vpf/threshold.json``.
+
+    >>> rec = calibrate(n=4, n_frames=60, write=False, progress=False)  # doctest: +SKIP
+    >>> sorted(rec)[:3]                                                  # doctest: +SKIP
+    ['command', 'data', 'date']
+    """
     if n < 2:
         raise ValueError("need at least two calibration videos")
     t0 = time.time()
@@ -76,6 +84,10 @@ def calibrate(
 
 
 def main(argv=None) -> None:
+    """Command line: ``python -m toolkit.vpf.calibrate [--n 60] [--fpr 0.03] [--dry-run]``.
+
+    >>> main(["--n", "4", "--frames", "60", "--dry-run"])  # doctest: +SKIP
+    """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--fpr", type=float, default=0.03)

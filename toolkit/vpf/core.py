@@ -45,13 +45,14 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from toolkit._util import as_path
+from toolkit.result import Result
 from toolkit.video import gop_structure, macroblock_types
 
 __all__ = [
@@ -74,7 +75,7 @@ STATUS_INCONCLUSIVE = "inconclusive"
 def default_threshold() -> float:
     """The calibrated threshold shipped in ``toolkit/vpf/threshold.json``.
 
-    >>> default_threshold() > 0  # doctest: +SKIP
+    >>> default_threshold() > 0
     True
     """
     if not THRESHOLD_FILE.exists():
@@ -86,7 +87,11 @@ def default_threshold() -> float:
 
 
 def threshold_provenance() -> dict:
-    """Everything recorded with the shipped threshold (data, count, FPR, date, command)."""
+    """Everything recorded with the shipped threshold (data, count, FPR, date, command).
+
+    >>> threshold_provenance()["rule"]
+    'double_encoded = vpf_value > threshold'
+    """
     return json.loads(THRESHOLD_FILE.read_text()) if THRESHOLD_FILE.exists() else {}
 
 
@@ -271,26 +276,34 @@ def periodicity(
 
 
 @dataclass(frozen=True)
-class VPFResult:
-    """Result of :func:`analyze` (frozen).
+class VPFResult(Result):
+    """Result of :func:`analyze` (a frozen :class:`~toolkit.result.Result`, method ``"vpf"``).
 
     Attributes
     ----------
+    verdict : "double_encoded", "not_detected" or "inconclusive" (= ``status``).
+    score : ``vpf_value``; threshold : value it was compared with (``>`` means detected).
+    reason : a sentence saying why (always set; the validity condition when inconclusive).
     double_encoded : True / False, or None when ``status == "inconclusive"``.
     vpf_value : normalised periodicity fitness of the best candidate (unitless).
-    threshold : value ``vpf_value`` was compared with (``>`` means detected).
-    previous_gop : estimated GOP of the first encoding (frames), None if not detected.
-    status : "double_encoded", "not_detected" or "inconclusive"; ``reason`` says why.
+    previous_gop : estimated GOP of the first encoding (frames), None if not detected;
+        ``best_gop`` is the best candidate whatever the decision.
     frame_types, intra, skip : per-frame picture types and raw MB counts (length T).
     i_curve, s_curve : I-MB and S-MB fractions, current I-frames replaced.
     signal : VPF signal e(n), length T.
-    candidates, fitness : candidate periods and their normalised fitness.
+    candidates, fitness : candidate periods (frames) and their normalised fitness.
     current_gop : the current (last) encoding's GOP if fixed, else None.
-    sha256, path, codec, mb_per_frame, params.
+    codec, mb_per_frame; path, sha256 (of the file), params (every setting), toolkit_version.
+
+    >>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")
+    >>> r.verdict, r.previous_gop, r.current_gop
+    ('double_encoded', 12, 33)
+    >>> print(r.summary())  # doctest: +ELLIPSIS
+    vpf on double_mpeg2_h264.mp4: double_encoded (score 2.525 vs threshold ...), previous GOP 12 frames
     """
 
-    path: str
-    sha256: str
+    method = "vpf"
+
     codec: str
     mb_per_frame: int
     frame_types: tuple
@@ -307,7 +320,16 @@ class VPFResult:
     current_gop: int | None
     status: str
     reason: str
-    params: dict = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        """``"double_encoded"``, ``"not_detected"`` or ``"inconclusive"`` (the same as ``status``)."""
+        return self.status
+
+    @property
+    def score(self) -> float:
+        """The VPF value compared with ``threshold``."""
+        return float(self.vpf_value)
 
     @property
     def double_encoded(self) -> bool | None:
@@ -323,12 +345,15 @@ class VPFResult:
 
     @property
     def n_frames(self) -> int:
+        """Frames analysed."""
         return len(self.frame_types)
 
     def with_threshold(self, threshold: float) -> VPFResult:
         """The same analysis decided with another threshold (no re-decoding).
 
-        >>> r2 = r.with_threshold(10.0)  # doctest: +SKIP
+        >>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")
+        >>> r.with_threshold(10.0).verdict, r.with_threshold(10.0).previous_gop
+        ('not_detected', None)
         """
         if not np.isfinite(threshold):
             raise ValueError("threshold must be a finite number")
@@ -338,8 +363,25 @@ class VPFResult:
         params = dict(self.params, threshold=float(threshold))
         return _replace(self, threshold=float(threshold), status=status, reason=reason, params=params)
 
+    def summary(self) -> str:
+        """One line: verdict, VPF value vs threshold, and the previous GOP when detected
+        (the current GOP otherwise)."""
+        text = super().summary()
+        if self.previous_gop:
+            return f"{text}, previous GOP {self.previous_gop} frames"
+        if self.status == STATUS_NOT_DETECTED:
+            gop = f"current GOP {self.current_gop}" if self.current_gop else "variable current GOP"
+            return f"{text}, {gop}, {self.n_frames} frames"
+        return text
+
     def table(self) -> pd.DataFrame:
-        """The seed's output table: detected, VPF value, threshold, previous GOP (+ status)."""
+        """The seed's output table: detected, VPF value, threshold, previous GOP (+ status).
+
+        One column ``value``, indexed by the row names (no index name).
+
+        >>> analyze("sample_data/single/single_h264.mp4").table().loc["Double encoding detected", "value"]
+        'No'
+        """
         de = self.double_encoded
         rows = [
             ("Double encoding detected", "inconclusive" if de is None else ("Yes" if de else "No")),
@@ -351,34 +393,31 @@ class VPFResult:
             ("Current GOP", self.current_gop if self.current_gop else "variable"),
             ("Frames analysed", self.n_frames),
         ]
-        return pd.DataFrame(rows, columns=["field", "value"]).set_index("field")
+        names, values = zip(*rows)
+        return pd.DataFrame({"value": list(values)}, index=pd.Index(list(names)))
 
     def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "codec": self.codec,
-            "double_encoded": self.double_encoded,
-            "vpf_value": float(self.vpf_value),
-            "threshold": float(self.threshold),
-            "previous_gop": self.previous_gop,
-            "best_gop": self.best_gop,
-            "current_gop": self.current_gop,
-            "status": self.status,
-            "reason": self.reason,
-            "mb_per_frame": self.mb_per_frame,
-            "frame_types": "".join(self.frame_types),
-            "intra": self.intra.tolist(),
-            "skip": self.skip.tolist(),
-            "signal": self.signal.tolist(),
-            "candidates": self.candidates.tolist(),
-            "fitness": [None if not np.isfinite(f) else float(f) for f in self.fitness],
-            "params": dict(self.params),
-        }
+        """JSON-safe dict: the base's keys (``method``, ``verdict``, ``score``, every field) plus
+        ``double_encoded``, ``previous_gop``, ``n_frames``; ``frame_types`` is one string
+        (``"IPPP..."``) and non-finite fitness values are ``None``.
+
+        >>> import json
+        >>> r = analyze("sample_data/single/single_h264.mp4")
+        >>> d = r.to_dict(); d["verdict"], d["frame_types"][:4], json.loads(r.to_json()) == d
+        ('not_detected', 'IPPP', True)
+        """
+        out = super().to_dict()
+        out.update(
+            double_encoded=self.double_encoded,
+            previous_gop=self.previous_gop,
+            n_frames=self.n_frames,
+            frame_types="".join(self.frame_types),
+        )
+        return out
 
     def __repr__(self) -> str:
         return (
-            f"VPFResult({os.path.basename(self.path)!r}, status={self.status!r}, "
+            f"VPFResult({os.path.basename(str(self.path))!r}, status={self.status!r}, "
             f"vpf_value={self.vpf_value:.3f}, threshold={self.threshold:.3f}, "
             f"previous_gop={self.previous_gop})"
         )
@@ -388,7 +427,11 @@ class VPFResult:
 
         Current I-frames are marked with grey dotted lines; multiples of the
         estimated previous GOP with dashed orange lines. ``frame_range=(a, b)``
-        zooms the x axis.
+        zooms the x axis; ``show_signal=False`` leaves out the VPF signal panel.
+
+        >>> fig = analyze("sample_data/double/double_mpeg2_h264.mp4").plot(frame_range=(0, 60))
+        >>> [t.name for t in fig.data], tuple(fig.layout.xaxis.range)
+        (['I-MBs (fraction)', 'S-MBs (fraction)', 'VPF signal'], (-0.5, 60.5))
         """
         from plotly.subplots import make_subplots
 
@@ -429,7 +472,7 @@ class VPFResult:
             for k in range(gop, self.n_frames, gop):
                 fig.add_vline(x=k, line=dict(color="#ff7f0e", dash="dash", width=1))
         title = (
-            f"VPF — {os.path.basename(self.path)}: "
+            f"VPF — {os.path.basename(str(self.path))}: "
             + (
                 "inconclusive"
                 if self.double_encoded is None
@@ -516,17 +559,20 @@ def analyze(
 
     Returns
     -------
-    VPFResult with ``double_encoded``, ``vpf_value``, ``threshold``,
-    ``previous_gop``, ``status``, ``reason``, ``sha256``, curves and signal.
+    VPFResult with ``verdict`` (= ``status``: "double_encoded", "not_detected",
+    "inconclusive"), ``score`` (= ``vpf_value``), ``threshold``, ``reason``,
+    ``double_encoded``, ``previous_gop``, ``sha256``, ``params``, curves and signal.
 
     Raises
     ------
     FileNotFoundError, toolkit.video.VideoReadError (corrupt/undecodable file),
     toolkit.video.UnsupportedCodecError (HEVC, VP9, ...), ValueError (bad settings).
 
-    >>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")  # doctest: +SKIP
-    >>> r.double_encoded, r.previous_gop                          # doctest: +SKIP
-    (True, 12)
+    >>> r = analyze("sample_data/double/double_mpeg2_h264.mp4")
+    >>> r.verdict, r.double_encoded, r.previous_gop
+    ('double_encoded', True, 12)
+    >>> analyze("sample_data/single/single_h264.mp4").verdict
+    'not_detected'
     """
     p = as_path(path)
     if min_gop < 2:

@@ -34,7 +34,11 @@ SECOND_QP = (16, 36)
 
 
 def default_sources(n_photo: int, n_real: int, seed: int) -> list[str]:
-    """Source ids ``photo:<name>:<motion>:<seed>`` and ``real:<clip>:<start>``, seeded."""
+    """Source ids ``photo:<name>:<motion>:<seed>`` and ``real:<clip>:<start>``, seeded.
+
+    >>> default_sources(n_photo=2, n_real=0, seed=0)
+    ['photo:clock:pan:0', 'photo:camera_rgb:zoom:1']
+    """
     from toolkit.synth.sources import PHOTOS
 
     rng = np.random.default_rng(seed)
@@ -52,7 +56,13 @@ def default_sources(n_photo: int, n_real: int, seed: int) -> list[str]:
 
 
 def source_frames(source: str, n_frames: int, size=(288, 352), cache_dir=None) -> np.ndarray:
-    """Frames (T x H x W x 3 uint8) of a source id, cached as .npy in ``cache_dir``."""
+    """Frames (T x H x W x 3 uint8) of a source id, cached as .npy in ``cache_dir``.
+
+    ``size`` is (H, W) in pixels; real clips are downscaled by 2 (their own size).
+
+    >>> source_frames("photo:coffee:pan:1", 3, size=(32, 48)).shape
+    (3, 32, 48, 3)
+    """
     if cache_dir is not None:
         tag = "" if tuple(size) == (288, 352) else f"_{size[0]}x{size[1]}"
         f = Path(cache_dir) / (source.replace(":", "_").replace("/", "_") + f"_{n_frames}{tag}.npy")
@@ -86,7 +96,12 @@ def _second_gop(rng, g1: int) -> int:
 
 
 def make_specs(n_pos: int, n_neg: int, seed: int, bframes: int, sources: list[str]) -> list[dict]:
-    """Seeded list of clip specifications (dicts; ``label`` 1 = double encoded)."""
+    """Seeded list of clip specifications (dicts; ``label`` 1 = double encoded).
+
+    >>> spec = make_specs(1, 0, seed=0, bframes=0, sources=["photo:coffee:pan:1"])[0]
+    >>> spec["id"], spec["first"]["codec"], spec["second"]["codec"]
+    ('pos0_0_000', 'mpeg2', 'h264')
+    """
     rng = np.random.default_rng(seed)
     specs = []
     for k in range(n_pos):
@@ -126,7 +141,13 @@ def make_specs(n_pos: int, n_neg: int, seed: int, bframes: int, sources: list[st
 
 
 def build_case(spec: dict, out_dir, n_frames: int = 250, cache_dir=None, size=(288, 352)) -> Path:
-    """Encode one spec into ``out_dir/<id>.mp4`` (reused when it exists); returns the path."""
+    """Encode one spec into ``out_dir/<id>.mp4`` (reused when it exists); returns the path.
+
+    >>> import tempfile
+    >>> spec = make_specs(1, 0, seed=0, bframes=0, sources=["photo:coffee:pan:1"])[0]
+    >>> build_case(spec, tempfile.mkdtemp(), n_frames=40, size=(64, 64)).name
+    'pos0_0_000.mp4'
+    """
     out = Path(out_dir) / f"{spec['id']}.mp4"
     if out.exists():
         return out
@@ -179,6 +200,13 @@ def run_set(
     """Build every clip and analyse it; one row (dict) per clip with spec, score and GOP.
 
     ``jobs`` > 1 runs that many worker processes (results keep the order of ``specs``).
+    Each clip is analysed with ``threshold=0`` (``vpf_value`` is the score to threshold).
+
+    >>> import tempfile
+    >>> specs = make_specs(1, 1, seed=0, bframes=0, sources=["photo:coffee:pan:1"])
+    >>> rows = run_set(specs, tempfile.mkdtemp(), n_frames=40, size=(64, 64), progress=False)
+    >>> [r["label"] for r in rows], sorted(rows[0])[:4]
+    ([1, 0], ['best_gop', 'bframes', 'first', 'first_codec'])
     """
     from tqdm.auto import tqdm
 

@@ -1,0 +1,210 @@
+"""Frame-level FOCAL classification of a video: which codec / quantisation step coded it.
+
+:func:`classify` returns a :class:`ClassifyResult`: the mean softmax of the
+CNN over every patch of every analysed frame. It describes the coding, it does
+not decide forgery (no verdict). The result behaves like the ``dict`` it used
+to be (``r["h264"]``, ``dict(r)``, ``r.items()``).
+
+>>> r = classify("sample_data/single/single_h264.mp4", "codec", stride=32, count=2, device="cpu")
+>>> r.label, round(sum(r.values()), 6)
+('h264', 1.0)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.focal.features import features, resolve_model
+from toolkit.focal.model import FocalNet
+from toolkit.focal.models import model_params
+from toolkit.result import Result
+
+__all__ = ["ClassifyResult", "classify"]
+
+
+@dataclass(frozen=True)
+class ClassifyResult(Result):
+    """Mean class probabilities of a video's patches (a :class:`toolkit.result.Result`, no verdict).
+
+    Mapping-like: ``r[class]``, ``r.get``, ``r.keys()``, ``r.values()``, ``r.items()``,
+    ``dict(r)``, ``iter(r)`` and ``len(r)`` behave as the ``{class: probability}`` dict.
+
+    Attributes
+    ----------
+    classes : tuple of str
+        The model's class names, in output order.
+    probabilities : tuple of float
+        Mean softmax over all patches and frames, renormalised to sum to 1.
+    frame_index : tuple of int
+        Frames analysed.
+    frame_probabilities : array, T x K
+        Mean patch softmax of each analysed frame.
+    model : str
+        The model's name (``'codec'``, ``'quality'``, a checkpoint path, or its class name).
+    path, sha256, params, toolkit_version
+        See :class:`toolkit.result.Result`; ``params`` holds ``weights_name`` and ``weights_sha256``.
+    """
+
+    method = "focal.classify"
+
+    classes: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    frame_index: tuple[int, ...] = ()
+    frame_probabilities: np.ndarray | None = None
+    model: str = ""
+
+    # --- mapping behaviour (the old dict) -------------------------------------------------
+    def __getitem__(self, name: str) -> float:
+        try:
+            return self.probabilities[self.classes.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.classes)
+
+    def __len__(self) -> int:
+        return len(self.classes)
+
+    def __contains__(self, name) -> bool:
+        return name in self.classes
+
+    def keys(self) -> list[str]:
+        """Class names (as ``dict.keys``)."""
+        return list(self.classes)
+
+    def values(self) -> list[float]:
+        """Probabilities, in class order (as ``dict.values``)."""
+        return list(self.probabilities)
+
+    def items(self) -> list[tuple[str, float]]:
+        """``(class, probability)`` pairs (as ``dict.items``)."""
+        return list(zip(self.classes, self.probabilities))
+
+    def get(self, name: str, default=None):
+        """Probability of ``name``, ``default`` for an unknown class (as ``dict.get``)."""
+        return self[name] if name in self.classes else default
+
+    # --- the result ------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """The most probable class."""
+        return self.classes[int(np.argmax(self.probabilities))]
+
+    def summary(self) -> str:
+        """One line: the most probable class and its probability (no verdict: it describes the coding).
+
+        >>> ClassifyResult(classes=("a", "b"), probabilities=(0.25, 0.75)).summary()
+        'focal.classify on array: most probable class b (p = 0.750 of 2 classes, over 0 frame(s))'
+        """
+        where = os.path.basename(self.path) if self.path else "array"
+        return (
+            f"{self.method} on {where}: most probable class {self.label} "
+            f"(p = {self[self.label]:.3f} of {len(self.classes)} classes, "
+            f"over {len(self.frame_index)} frame(s))"
+        )
+
+    def table(self):
+        """pandas DataFrame: one row per class, its probability.
+
+        >>> ClassifyResult(classes=("a", "b"), probabilities=(0.25, 0.75)).table()["probability"].tolist()
+        [0.25, 0.75]
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"class": list(self.classes), "probability": list(self.probabilities)}).set_index(
+            "class"
+        )
+
+    def plot(self):
+        """Plotly bar chart of the class probabilities (the most probable class highlighted).
+
+        >>> fig = ClassifyResult(classes=("a", "b"), probabilities=(0.25, 0.75)).plot()
+        >>> list(fig.data[0].x), list(fig.data[0].y)
+        (['a', 'b'], [0.25, 0.75])
+        """
+        import plotly.graph_objects as go
+
+        colors = ["#d62728" if c == self.label else "#1f77b4" for c in self.classes]
+        fig = go.Figure(
+            go.Bar(x=list(self.classes), y=list(self.probabilities), marker_color=colors, name="probability")
+        )
+        where = os.path.basename(self.path) if self.path else "array"
+        fig.update_layout(
+            title=f"FOCAL {self.model or 'model'} on {where}: mean patch probability",
+            yaxis=dict(title="probability", range=[0, 1]),
+            xaxis_title="class",
+            height=320,
+            width=480,
+        )
+        return fig
+
+
+def _model_name(model) -> str:
+    if isinstance(model, (str, os.PathLike)):
+        return os.fspath(model)
+    return getattr(model, "weights_name", None) or type(model).__name__
+
+
+def classify(
+    path,
+    model: str | FocalNet = "codec",
+    stride: int = 8,
+    *,
+    count: int | None = None,
+    step: int = 1,
+    device: str = "auto",
+    progress: bool = False,
+) -> ClassifyResult:
+    """Frame-level class probabilities of a video: mean softmax over all patches and frames.
+
+    Parameters
+    ----------
+    path : path or uint8 array
+        Video file or frames (see :func:`toolkit.focal.features`).
+    model : {'codec', 'quality'}, checkpoint path or FocalNet
+    stride : int
+        Patch stride in pixels (multiple of 8).
+    count, step : int
+        Analyse at most ``count`` frames, every ``step``-th.
+    device : str
+        'auto' (CUDA when present), 'cpu' or 'cuda'.
+    progress : bool
+        Show a tqdm bar over frames.
+
+    Returns
+    -------
+    ClassifyResult
+        Mapping-like ``{class: probability}`` (sums to 1, in the model's class order),
+        with ``.label``, ``.table()``, ``.plot()``.
+
+    >>> r = classify("sample_data/single/single_h264.mp4", "codec", stride=32, count=2, device="cpu")
+    >>> r.label, r.params["weights_name"]
+    ('h264', 'focal/codec')
+    """
+    net = resolve_model(model, device)
+    fm = features(path, net, stride=stride, count=count, step=step, progress=progress)
+    p = fm.frame_probs.mean(axis=0)
+    p = p / p.sum()
+    params = {
+        "model": _model_name(model),
+        "stride": fm.stride,
+        "count": count,
+        "step": step,
+        "device": str(device),
+        **model_params(net),
+    }
+    return ClassifyResult(
+        classes=tuple(fm.classes),
+        probabilities=tuple(float(v) for v in np.asarray(p)),
+        frame_index=tuple(int(i) for i in fm.frame_index),
+        frame_probabilities=fm.frame_probs,
+        model=_model_name(model),
+        path=fm.path,
+        sha256=fm.sha256,
+        params=params,
+    )
