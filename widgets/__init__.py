@@ -4,7 +4,9 @@ One module per explorer; each takes toolkit results (or a path) and never
 recomputes what ``toolkit`` exposes. Explorers are imported lazily so that
 ``import widgets`` stays cheap:
 
->>> from widgets import VPFExplorer  # doctest: +SKIP
+>>> from widgets import VPFExplorer
+>>> VPFExplorer.__module__
+'widgets.vpf'
 """
 
 from importlib import import_module
@@ -18,6 +20,7 @@ _EXPLORERS = {
     "ResidualExplorer": "widgets.residual",
     "FootprintPCAExplorer": "widgets.fsvm",
     "CountryTopKExplorer": "widgets.geo",
+    "CityVerificationExplorer": "widgets.geo",
 }
 
 __all__ = sorted(_EXPLORERS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import html
 
 import ipywidgets as w
 import numpy as np
@@ -30,8 +30,9 @@ class ResidualExplorer(w.VBox):
 
     ``models`` maps a manipulation name to a model for :func:`toolkit.residual.heatmap`
     (a fine-tuned :class:`~toolkit.residual.RecastCNN` or an SRM+SVM pipeline); for a
-    manipulation without one, an SRM+SVM is trained on the fly on ``train_pairs``
-    pristine/manipulated patch pairs of the training photos (a few seconds).
+    manipulation without one, :func:`toolkit.residual.svm.model_for` gives the shipped
+    model (``residual/<name>``) or trains one on ``train_pairs`` pristine/manipulated
+    patch pairs of the training photos (a few seconds). The explorer only draws.
 
     >>> ex = ResidualExplorer(manipulation="blur0.5")          # doctest: +SKIP
     >>> ex.manipulation.value = "jpeg90"; ex.show_heatmap.value = True  # doctest: +SKIP
@@ -91,7 +92,7 @@ class ResidualExplorer(w.VBox):
         return self.images[name] if name in self.images else photo(name)
 
     def _on_upload(self, change) -> None:
-        from PIL import Image, UnidentifiedImageError
+        from toolkit.image import load_image
 
         files = change["new"]
         if not files:
@@ -100,9 +101,11 @@ class ResidualExplorer(w.VBox):
         name = f.get("name", "upload") if isinstance(f, dict) else getattr(f, "name", "upload")
         content = f["content"] if isinstance(f, dict) else f.content
         try:
-            img = np.asarray(Image.open(io.BytesIO(bytes(content))).convert("RGB"))
-        except (UnidentifiedImageError, OSError) as exc:
-            self.status.value = _ERR.format("ValueError", f"{name} is not a readable image ({exc})")
+            img = load_image(bytes(content))
+        except ValueError as exc:
+            self.status.value = _ERR.format(
+                "ValueError", f"{html.escape(name)} is not a readable image ({exc})"
+            )
             return
         key = f"uploaded: {name}"
         self.images[key] = img
@@ -192,14 +195,12 @@ class ResidualExplorer(w.VBox):
         )
 
     def model_for(self, name: str):
-        """The heat-map model of manipulation ``name`` (trained on the fly if none was given)."""
+        """The heat-map model of manipulation ``name``: the given one, else
+        :func:`toolkit.residual.svm.model_for` (shipped, or trained once and kept)."""
         if name not in self.models:
-            from toolkit.residual import features_batch
-            from toolkit.residual.data import manipulated_pairs
-            from toolkit.residual.svm import train_svm
+            from toolkit.residual.svm import model_for
 
-            tr = manipulated_pairs("train", name, n=self.train_pairs, size=self.window, use_clips=False)
-            self.models[name] = train_svm(features_batch(tr.x), tr.y, C=1.0)
+            self.models[name] = model_for(name, window=self.window, n_pairs=self.train_pairs)
         return self.models[name]
 
     def redraw_heatmap(self) -> None:
@@ -220,6 +221,8 @@ class ResidualExplorer(w.VBox):
             self.fig_heat.data = []
             self.fig_heat.layout = fig.layout
             self.fig_heat.add_traces(list(fig.data))
-        pix = self.heat.to_pixels()
-        inside, outside = np.nanmean(pix[mask]), np.nanmean(pix[~mask])
-        self.status.value += f"; heat map: mean P inside box {inside:.2f}, outside {outside:.2f}"
+        inside, outside = self.heat.region_means(mask)
+        self.status.value += (
+            f"; heat map: mean P inside box {inside:.2f}, outside {outside:.2f}; {self.heat.verdict} "
+            f"(score {self.heat.score:.2f} vs threshold {self.heat.threshold:g})"
+        )

@@ -7,13 +7,14 @@ import torch
 from toolkit.focal import data
 from toolkit.focal.data import (
     SourceSpec,
-    Split,
     build_split,
     encode_configs,
     patch_variance,
     split_sources,
 )
 from toolkit.focal.train import CropSampler, crop_logits, evaluate, model_card, source_bootstrap_ci, train
+
+from ._common import toy_split as _toy_split
 
 
 def test_crop_logits_equal_single_patches(codec_net):
@@ -148,31 +149,6 @@ def test_segments_are_other_takes_of_the_same_source(monkeypatch, tmp_path):
     assert paths["train"].name == "quality_train_s3f10.npz" and paths["test"].name == "quality_test.npz"
     data.build_dataset("quality", tmp_path, sources=srcs, train_segments=3, train_frames_per_video=10)
     assert len(calls) == 3  # reused, not rebuilt
-
-
-def _toy_split(seed: int, n: int = 8) -> Split:
-    """4 classes told apart by a checkerboard of period 2, 4, 8, 16 px under noise
-    (a task any working trainer learns in a few steps)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:80, 0:96]
-    frames, labels = [], []
-    for k in range(4):
-        per = 2 ** (k + 1)
-        pattern = ((yy // per + xx // per) % 2) * 60
-        for _ in range(n):
-            frames.append((rng.integers(90, 130, (80, 96)) + pattern).astype(np.uint8))
-            labels.append(k)
-    valid = np.ones((len(frames), 3, 5), bool)
-    return Split(
-        task="toy",
-        frames=np.stack(frames),
-        labels=np.asarray(labels),
-        valid=valid,
-        video=np.arange(len(frames)),
-        frame_index=np.zeros(len(frames), int),
-        videos=[{"source": f"toy{seed}"}] * len(frames),
-        classes=("a", "b", "c", "d"),
-    )
 
 
 def test_crop_sampler_alignment_and_masks():

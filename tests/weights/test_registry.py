@@ -58,3 +58,15 @@ def test_register_file_to_cache(isolated_cache, tmp_path):
     s = weights.register_file("test/cached", src, train_command="cmd", card="card text", ship=False)
     assert s.size_bytes == 5 and weights.model_card("test/cached") == "card text"
     assert weights.path("test/cached") == isolated_cache / "m.pt"
+
+
+def test_a_file_registered_in_the_cache_is_found_by_a_later_process(isolated_cache, tmp_path, monkeypatch):
+    src = tmp_path / "later.pt"
+    src.write_bytes(b"later")
+    weights.register_file("test/later", src, train_command="cmd", card="card", ship=False)
+    index = isolated_cache / "index.json"
+    assert "test/later" in index.read_text()
+    monkeypatch.setattr(weights, "_REGISTRY", {})
+    monkeypatch.setattr(weights, "_INDEX_LOADED", False)  # as a fresh process would start
+    assert weights.path("test/later") == isolated_cache / "later.pt"
+    assert "focal/codec" in weights.available()

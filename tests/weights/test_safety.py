@@ -72,7 +72,9 @@ def test_cached_file_with_wrong_hash_is_never_read(isolated_cache, marker):
 
 def test_cached_file_registered_with_its_own_hash_is_still_refused(isolated_cache, marker):
     f = plant(isolated_cache / "evil2.pt", marker)
-    weights.register(weights.WeightSpec(name="test/evil2", filename="evil2.pt", sha256=weights.sha256_file(f)))
+    weights.register(
+        weights.WeightSpec(name="test/evil2", filename="evil2.pt", sha256=weights.sha256_file(f))
+    )
     with pytest.raises(weights.WeightsFormatError):
         weights.load("test/evil2")
     assert not marker.exists()

@@ -109,16 +109,14 @@ class ClassifyResult(Result):
         )
 
     def table(self):
-        """pandas DataFrame: one row per class, its probability.
+        """pandas DataFrame: one row per class, columns ``class`` and ``probability``.
 
         >>> ClassifyResult(classes=("a", "b"), probabilities=(0.25, 0.75)).table()["probability"].tolist()
         [0.25, 0.75]
         """
         import pandas as pd
 
-        return pd.DataFrame({"class": list(self.classes), "probability": list(self.probabilities)}).set_index(
-            "class"
-        )
+        return pd.DataFrame({"class": list(self.classes), "probability": list(self.probabilities)})
 
     def plot(self):
         """Plotly bar chart of the class probabilities (the most probable class highlighted).

@@ -77,7 +77,7 @@ def load_model(name: str | os.PathLike, device: str = "auto") -> FocalNet:
     name : {'codec', 'quality'}, registry name or path
         Codec classifier (MPEG-2, MPEG-4, H.264, H.265) or quality classifier
         (quantisation step Δ = 5, 10, 20, 40); ``'focal/codec'`` / ``'focal/quality'``;
-        or a checkpoint path (a ``Path``, or a string ending in ``.pt`` or holding a folder).
+        or a checkpoint path (a ``Path``, an existing file, or a string ending in ``.pt``).
     device : str
         'auto' (CUDA when present), 'cpu' or 'cuda'.
 
@@ -110,7 +110,7 @@ def load_model(name: str | os.PathLike, device: str = "auto") -> FocalNet:
             )
         return weights.load(reg, device=device, kind=CHECKPOINT_KIND)
     is_path = isinstance(name, os.PathLike) or (
-        isinstance(name, str) and (name.endswith(".pt") or os.sep in name or "/" in name)
+        isinstance(name, str) and (name.endswith((".pt", ".pth")) or Path(name).is_file())
     )
     if not is_path:
         raise weights.UnknownWeightsError(

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.fsvm.model import LABEL_NAMES
+from toolkit.fsvm._common import LABEL_NAMES, describe_roi
 
 __all__ = ["FootprintSet", "load_folder", "pca_3d"]
 
@@ -74,6 +74,30 @@ class FootprintSet:
             sha256=[self.sha256[i] for i in idx],
             errors=list(self.errors),
             params=dict(self.params),
+        )
+
+    def footprint(self, i: int, n_frames: int | None = None):
+        """The :class:`~toolkit.fsvm.Footprint` of video ``i`` (its first ``n_frames`` rows; all by default).
+
+        The set keeps no frame types, so they read ``'?'``.
+
+        >>> ds = FootprintSet(["a/real/v.mp4"], np.array([0]), np.full((1, 4, 3), 1 / 3), ["0" * 64])
+        >>> ds.footprint(0, 2).shape
+        (2, 3)
+        """
+        from toolkit.fsvm.footprint import Footprint
+
+        n = self.footprints.shape[1] if n_frames is None else int(n_frames)
+        if not 1 <= n <= self.footprints.shape[1]:
+            raise ValueError(f"n_frames must be in 1..{self.footprints.shape[1]}, got {n_frames!r}")
+        return Footprint(
+            values=self.footprints[i, :n],
+            frame_types=("?",) * n,
+            n_valid=n,
+            mb_used=0,
+            path=self.paths[i],
+            sha256=self.sha256[i],
+            params={**self.params, "n_frames": n, "from": "FootprintSet"},
         )
 
     def table(self) -> pd.DataFrame:
@@ -232,7 +256,7 @@ def load_folder(
     """
     from tqdm.auto import tqdm
 
-    from toolkit.fsvm.footprint import _describe_roi, extract
+    from toolkit.fsvm.footprint import extract
 
     r = Path(root).expanduser()
     if not r.is_dir():
@@ -269,7 +293,7 @@ def load_folder(
             "root": str(r),
             "n_frames": n_frames,
             "reencode": reencode,
-            "roi": "per-video" if (callable(roi) or isinstance(roi, dict)) else _describe_roi(roi),
+            "roi": "per-video" if (callable(roi) or isinstance(roi, dict)) else describe_roi(roi),
             "pad": pad,
         },
     )

@@ -11,23 +11,26 @@ their original codec.
 The MB modes are read with :func:`toolkit.video.macroblock_types` (FFmpeg's
 own decoder) instead of Elecard StreamEye, which the seed used.
 
->>> from toolkit.fsvm import footprint                        # doctest: +SKIP
->>> f = footprint("sample_data/real/eat.mkv", n_frames=30)    # doctest: +SKIP
->>> f.shape, f.sum(axis=1)[:2]                                # doctest: +SKIP
-((30, 3), array([1., 1.]))
+>>> from toolkit.fsvm import footprint
+>>> f = footprint("sample_data/real/eat.mkv", n_frames=5)
+>>> f.shape, f.sum(axis=1).round(6).tolist()
+((5, 3), [1.0, 1.0, 1.0, 1.0, 1.0])
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from toolkit._util import as_path, sha256_file
+from toolkit.fsvm._common import describe_roi
+from toolkit.residual._common import ArrayLike
+from toolkit.result import Result
 from toolkit.video import MB_CLASSES, VideoReadError, iter_frames, macroblock_types
 
 __all__ = ["Footprint", "extract", "footprint", "roi_mb_mask", "REENCODE"]
@@ -47,26 +50,44 @@ REENCODE = {
 }
 
 
-@dataclass(frozen=True)
-class Footprint:
-    """Footprint of one video.
+@dataclass(frozen=True, eq=False)
+class Footprint(ArrayLike, Result):
+    """Footprint of one video: a frozen :class:`~toolkit.result.Result` (method ``"fsvm.footprint"``)
+    that also behaves like its ``n_frames x 3`` array (``np.asarray(fp)``, ``fp.shape``,
+    ``fp[:, 0]``, ``fp.sum(axis=1)``, arithmetic), so code written for the plain array keeps working.
 
     Attributes
     ----------
-    values : float array ``n_frames x 3``, columns intra, inter, skip (each row sums to 1).
-    frame_types : picture type ('P', 'B', 'I') of each analysed frame.
+    values : float array ``n_frames x 3``, columns intra, inter, skip (each row sums to 1; read-only).
+    frame_types : picture type ('P', 'B', 'I') of each analysed frame ('?' when unknown).
     n_valid : rows measured; rows after it repeat the last one (only with ``pad=True``).
     mb_used : macroblocks counted per frame (all of them, or those inside ``roi``).
-    sha256 : SHA-256 of the input file. ``params``: every setting used.
+    path, sha256, params, toolkit_version : as every result (``sha256`` of the input file).
+
+    It describes the video and decides nothing (:func:`toolkit.fsvm.detect` decides).
+    ``mean()`` is the mean ``[f_intra, f_inter, f_skip]`` over frames (``axis=0``);
+    pass ``axis=None`` for the mean of all values.
+
+    >>> v = np.array([[0.2, 0.5, 0.3], [0.4, 0.4, 0.2]])
+    >>> fp = Footprint(v, frame_types=("P", "P"), n_valid=2, mb_used=24)
+    >>> fp.shape, fp.mean().round(2).tolist(), float(fp[1, 0])
+    ((2, 3), [0.3, 0.45, 0.25], 0.4)
+    >>> fp.summary()
+    'fsvm.footprint on array: N = 2 frames, mean intra 0.30 / inter 0.45 / skip 0.25'
     """
 
+    method = "fsvm.footprint"
+
     values: np.ndarray
-    frame_types: tuple
-    n_valid: int
-    mb_used: int
-    sha256: str
-    path: str
-    params: dict = field(default_factory=dict)
+    frame_types: tuple = ()
+    n_valid: int = 0
+    mb_used: int = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "frame_types", tuple(str(t) for t in self.frame_types))
+        object.__setattr__(self, "n_valid", int(self.n_valid))
+        object.__setattr__(self, "mb_used", int(self.mb_used))
 
     @property
     def n_frames(self) -> int:
@@ -77,27 +98,27 @@ class Footprint:
         """The flattened ``3N`` feature vector the SVM sees."""
         return self.values.reshape(-1)
 
-    def mean(self) -> np.ndarray:
-        """Mean ``[f_intra, f_inter, f_skip]`` over the analysed frames."""
-        return self.values.mean(axis=0)
+    def mean(self, axis=0, **kwargs) -> np.ndarray:
+        """Mean ``[f_intra, f_inter, f_skip]`` over the analysed frames (``axis=None``: of all values)."""
+        return self.values.mean(axis=axis, **kwargs)
+
+    def summary(self) -> str:
+        """One line: N and the mean intra / inter / skip fractions."""
+        where = os.path.basename(self.path) if self.path else "array"
+        m = self.mean()
+        pad = f" ({self.n_frames - self.n_valid} padded)" if self.n_valid < self.n_frames else ""
+        return (
+            f"{self.method} on {where}: N = {self.n_frames} frames{pad}, mean intra {m[0]:.2f} / "
+            f"inter {m[1]:.2f} / skip {m[2]:.2f}"
+        )
 
     def table(self) -> pd.DataFrame:
+        """pandas table: one row per analysed frame (type, intra, inter, skip, padded)."""
         df = pd.DataFrame(self.values, columns=list(MB_CLASSES))
         df.insert(0, "frame_type", list(self.frame_types))
         df["padded"] = np.arange(self.n_frames) >= self.n_valid
         df.index = pd.RangeIndex(1, self.n_frames + 1, name="frame after the first I-frame")
         return df
-
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "values": self.values.tolist(),
-            "frame_types": list(self.frame_types),
-            "n_valid": self.n_valid,
-            "mb_used": self.mb_used,
-            "params": dict(self.params),
-        }
 
     def plot(self, title: str | None = None):
         """Plotly figure: the three fractions per analysed frame."""
@@ -120,7 +141,7 @@ class Footprint:
                 annotation_text="padded",
             )
         fig.update_layout(
-            title=title or f"Footprint — {os.path.basename(self.path)}",
+            title=title or f"Footprint — {os.path.basename(self.path) if self.path else 'array'}",
             xaxis_title="frame after the first I-frame",
             yaxis_title="fraction of macroblocks",
             yaxis_range=[-0.02, 1.02],
@@ -182,15 +203,6 @@ def roi_mb_mask(roi, height: int, width: int, n_frames: int, coverage: float = 0
             "the roi covers no macroblock (at least half of a 16x16 block must be inside it) on some frame"
         )
     return np.broadcast_to(mask, (n_frames, mbh, mbw))
-
-
-def _describe_roi(roi):
-    if roi is None:
-        return None
-    if isinstance(roi, (tuple, list)) and np.ndim(roi) == 1:
-        return [int(v) for v in roi]
-    a = np.asarray(roi)
-    return {"mask_shape": list(a.shape), "pixels": int(a.sum())}
 
 
 # ----------------------------------------------------------------------------- main
@@ -258,7 +270,7 @@ def extract(
     params = {
         "n_frames": n_frames,
         "reencode": bool(reencode),
-        "roi": _describe_roi(roi),
+        "roi": describe_roi(roi),
         "pad": bool(pad),
         "mb_classes": list(MB_CLASSES),
     }
@@ -330,7 +342,8 @@ def footprint(
     roi=None,
     *,
     pad: bool = False,
-) -> np.ndarray:
+    workdir: str | os.PathLike | None = None,
+) -> Footprint:
     """Per-frame ``[f_intra, f_inter, f_skip]`` of the N frames after the first I-frame.
 
     Parameters and policies as in :func:`extract` (``roi``: box
@@ -339,10 +352,12 @@ def footprint(
 
     Returns
     -------
-    float array ``(n_frames, 3)``, columns intra, inter, skip; each row sums to 1.
+    Footprint (the same as :func:`extract`): a Result that behaves like the float array
+    ``(n_frames, 3)`` (columns intra, inter, skip; each row sums to 1) — ``np.asarray(f)``,
+    ``f.shape``, ``f[:, 0]``, ``f.sum(axis=1)``; ``f.values`` is the array itself.
 
-    >>> f = footprint("sample_data/real/eat.mkv", n_frames=30)   # doctest: +SKIP
-    >>> f.shape
-    (30, 3)
+    >>> f = footprint("sample_data/real/eat.mkv", n_frames=8)
+    >>> f.shape, f.method
+    ((8, 3), 'fsvm.footprint')
     """
-    return extract(path, n_frames=n_frames, reencode=reencode, roi=roi, pad=pad).values
+    return extract(path, n_frames=n_frames, reencode=reencode, roi=roi, pad=pad, workdir=workdir)

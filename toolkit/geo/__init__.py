@@ -3,9 +3,13 @@
 Sub-modules (imported lazily):
 
 * :mod:`toolkit.geo.groups` — the 61 country classes, country look-ups, GPS -> country (offline);
-* :mod:`toolkit.geo.country` — ResNet country classifier with 5-crop fusion, ``predict``;
+* :mod:`toolkit.geo.country` — ResNet country classifier with 5-crop fusion; ``predict`` (registry
+  ``geo.country``) returns a :class:`~toolkit.geo.country.CountryPrediction` result;
 * :mod:`toolkit.geo.maps` — folium top-k maps with a claimed-location consistency check;
 * :mod:`toolkit.geo.city` — Siamese city verification with country gating and scene weighting;
+  ``verify`` (registry ``geo.city``) returns a :class:`~toolkit.geo.city.CityVerification` result;
+* :mod:`toolkit.geo.pretrained` — model loading through ``toolkit.weights`` and the external
+  checkpoints (ImageNet, the seed's models, Places365) found in the user cache;
 * :mod:`toolkit.geo.train`, :mod:`toolkit.geo.city_train` — training scripts (resumable);
 * :mod:`toolkit.geo.build_groups` — rebuilds the class table and outlines from ``countryinfo``.
 

@@ -560,7 +560,8 @@ class CityVerification(Result):
         if self.score is None:
             return f"no reference pair carries weight (scene similarities sum to 0; {votes})"
         said = "the same city" if self.verified else "a different city"
-        return f"the similarity-weighted vote of {m} reference pairs says {said} ({votes})"
+        pairs = f"{m} reference pair{'s' if m != 1 else ''}"
+        return f"the similarity-weighted vote of {pairs} says {said} ({votes})"
 
     # --- views -----------------------------------------------------------------------------
     def summary(self) -> str:
@@ -571,7 +572,8 @@ class CityVerification(Result):
         """
         text = super().summary()
         if self.stage == "siamese":
-            text += f"; {len(self.p_different)} reference pairs"
+            m = len(self.p_different)
+            text += f"; {m} reference pair{'s' if m != 1 else ''}"
         return text
 
     def table(self) -> pandas.DataFrame:  # noqa: F821

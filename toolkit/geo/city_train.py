@@ -43,7 +43,14 @@ __all__ = ["read_city_dataset", "train_siamese", "evaluate_pairs", "verification
 
 
 def read_city_dataset(csv: str | os.PathLike, root: str | os.PathLike | None = None) -> list[dict]:
-    """Items ``{'path', 'city', 'label', 'split'}`` from a CSV with path and city columns."""
+    """Items ``{'path', 'city', 'label', 'split', 'country'}`` from a CSV with path and city columns.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "c.csv"
+    >>> _ = f.write_text(chr(10).join(["path,city", "a.jpg,Rome", "b.jpg,Paris"]))
+    >>> [(it["city"], it["label"]) for it in read_city_dataset(f)]
+    [('Rome', 1), ('Paris', 0)]
+    """
     import pandas as pd
 
     csv = Path(csv)
@@ -96,7 +103,18 @@ def train_siamese(
     ``top2``: optional N x 2 predicted country classes per item for the seed's
     country-plausible negatives. ``init_from``: a 'tiny' country classifier (model or
     checkpoint) whose backbone initialises the branches (the CPU demo's stand-in for
-    the seed's ImageNet start). Returns (net, history).
+    the seed's ImageNet start). Returns (net, history). The checkpoint is written by
+    :func:`toolkit.geo.city.save_siamese` and resumed with ``toolkit.weights.load_checkpoint``
+    (``weights_only=True``); its ``extra`` holds ``optimizer``, ``epoch`` and ``history``.
+
+    >>> import tempfile
+    >>> from toolkit.geo.train import make_demo_dataset, read_dataset
+    >>> DEMO = {"china": "CN", "coffee": "IT"}
+    >>> csv = make_demo_dataset(tempfile.mkdtemp(), n_train=2, n_test=0, photos=DEMO)
+    >>> items = read_dataset(csv)
+    >>> net, history = train_siamese(items, backbone="tiny", epochs=1, pairs_per_epoch=4, progress=False)
+    >>> len(history), net.backbone_name
+    (1, 'tiny')
     """
     import torch
     import torch.nn.functional as F
@@ -203,7 +221,13 @@ def train_siamese(
 def evaluate_pairs(
     net: SiameseNet, items: list[dict], n_pairs: int = 256, seed: int = 1, device: str = "auto"
 ) -> dict:
-    """Pair accuracy / confusion on balanced test pairs (seed Fig. 8.2)."""
+    """Pair accuracy / confusion on balanced test pairs (seed Fig. 8.2).
+
+    >>> from toolkit.geo.city import build_siamese
+    >>> items = [{"path": np.full((96, 128, 3), 80 * (i % 2), np.uint8), "label": i % 2} for i in range(4)]
+    >>> evaluate_pairs(build_siamese("tiny"), items, n_pairs=4, device="cpu")["n_pairs"]
+    4
+    """
     rng = np.random.default_rng(seed)
     labels = np.array([it["label"] for it in items])
     pairs = sample_pairs(labels, n_pairs, rng)
@@ -233,6 +257,11 @@ def verification_rates(
 
     For every (claimed city, query city), ``n_queries`` query images are verified
     against ``m`` references of the claimed city (the query itself excluded).
+
+    >>> from toolkit.geo.city import build_siamese
+    >>> items = [{"path": np.full((96, 128, 3), 80 * (i % 2), np.uint8), "label": i % 2} for i in range(4)]
+    >>> sorted(verification_rates(build_siamese("tiny"), items, m=1, n_queries=1, device="cpu"))
+    ['FP', 'TP', 'm', 'matrix', 'n_queries']
     """
     rng = np.random.default_rng(seed)
     labels = np.array([it["label"] for it in items])
@@ -278,7 +307,10 @@ Meaning: whether two images come from the same demo photo. Use it only to exerci
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Command line (``python -m toolkit.geo.city_train --help``)."""
+    """Command line (``python -m toolkit.geo.city_train --help``); returns the metrics dict.
+
+    >>> main("--demo-data /tmp/d --backbone tiny --epochs 1 --out /tmp/s.pt".split())  # doctest: +SKIP
+    """
     ap = argparse.ArgumentParser(description="Train the Siamese city verifier (seed 001, chapter 8).")
     ap.add_argument("--data", help="CSV with path, city (and optional split, country) columns")
     ap.add_argument("--root")

@@ -45,12 +45,20 @@ def _doc() -> dict:
 
 
 def class_names() -> list[str]:
-    """The 61 class names, in the order of the classifier's outputs (alphabetical)."""
+    """The 61 class names, in the order of the classifier's outputs (alphabetical).
+
+    >>> class_names()[:2]
+    ['Algeria', 'Argentina']
+    """
     return list(_doc()["classes"])
 
 
 def class_members() -> dict[str, list[str]]:
-    """Class name -> ISO 3166 alpha-2 codes of its member countries."""
+    """Class name -> ISO 3166 alpha-2 codes of its member countries.
+
+    >>> "VA" in class_members()["Italy"]
+    True
+    """
     return {k: list(v) for k, v in _doc()["classes"].items()}
 
 
@@ -64,7 +72,11 @@ def country_to_group() -> dict[str, str]:
 
 
 def class_index(name_or_code: str) -> int:
-    """Output index of a class given its name or the ISO alpha-2 code of a member country."""
+    """Output index of a class given its name or the ISO alpha-2 code of a member country.
+
+    >>> class_index("VA") == class_index("Italy")
+    True
+    """
     names = class_names()
     if name_or_code in names:
         return names.index(name_or_code)
@@ -73,12 +85,20 @@ def class_index(name_or_code: str) -> int:
 
 
 def country_info(code: str) -> dict:
-    """Name, ISO alpha-3, region, sub-region, [lat, lon] and population of a country."""
+    """Name, ISO alpha-3, region, sub-region, [lat, lon] and population of a country.
+
+    >>> country_info("IT")["iso3"]
+    'ITA'
+    """
     return dict(_doc()["countries"][resolve_country(code)])
 
 
 def country_name(code: str) -> str:
-    """English name of an ISO alpha-2 code (``'VA'`` -> ``'Holy See (Vatican City State)'``-like)."""
+    """English name of an ISO alpha-2 code (``'VA'`` -> ``'Holy See (Vatican City State)'``-like).
+
+    >>> country_name("IT")
+    'Italy'
+    """
     return country_info(code)["name"]
 
 
@@ -105,7 +125,11 @@ def resolve_country(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def countries_geojson() -> dict:
-    """FeatureCollection of simplified country outlines (feature ``id`` = ISO alpha-2)."""
+    """FeatureCollection of simplified country outlines (feature ``id`` = ISO alpha-2).
+
+    >>> countries_geojson()["type"]
+    'FeatureCollection'
+    """
     return json.loads((DATA_DIR / "countries.geojson").read_text(encoding="utf-8"))
 
 

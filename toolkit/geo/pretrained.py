@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,24 +217,13 @@ def _check_prefix(file: Path, s: ExternalWeights) -> Path:
 
 
 def _download(s: ExternalWeights, dest: Path) -> tuple[Path | None, list[str]]:
-    dest.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in s.urls:
-        tmp = None
         try:
-            with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as fh:
-                tmp = Path(fh.name)
-                with urllib.request.urlopen(url, timeout=30) as resp:
-                    shutil.copyfileobj(resp, fh)
-            _check_prefix(tmp, s)
-            tmp.replace(dest)
-            return dest, errors
+            return weights.fetch_url(url, dest, check=lambda f: _check_prefix(f, s)), errors
         except weights.WeightsHashError:
-            tmp.unlink(missing_ok=True)
             raise
         except Exception as exc:  # network errors vary by platform
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
             errors.append(f"download from {url} failed: {exc}")
     return None, errors
 
@@ -299,25 +285,10 @@ def load_state_dict(name: str, *, download: bool = False) -> dict:
     >>> sd["fc.weight"].shape  # doctest: +SKIP
     torch.Size([1000, 512])
     """
-    import torch
-
     s = external(name)
     if s.content != "state_dict":
         raise ValueError(f"{name!r} is a {KINDS.get(s.content, s.content)} checkpoint: load it with load()")
-    file = registry_file(name, download=download)
-    try:
-        sd = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as e:  # UnpicklingError (refused globals), EOFError, RuntimeError (zip), ...
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise weights.WeightsFormatError(
-            f"{file} cannot be read safely (torch.load with weights_only=True refused it: {first}); "
-            "it was not loaded."
-        ) from None
-    if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict):
-        sd = sd["state_dict"]
-    if not isinstance(sd, dict) or not all(hasattr(v, "shape") for v in sd.values()):
-        raise weights.WeightsFormatError(f"{file} does not hold a state dict of tensors")
-    return {k.removeprefix("module."): v for k, v in sd.items()}
+    return weights.load_state_dict(registry_file(name, download=download))
 
 
 def _is_path_like(value: str) -> bool:

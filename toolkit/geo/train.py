@@ -78,6 +78,12 @@ def read_dataset(data: str | os.PathLike, root: str | os.PathLike | None = None)
     """Items ``{'path', 'country', 'label', 'split'}`` from a CSV or a ``root/<CC>/*`` folder.
 
     ``label`` is the class index in :func:`toolkit.geo.groups.class_names`.
+
+    >>> import tempfile
+    >>> DEMO = {"china": "CN", "coffee": "IT"}
+    >>> csv = make_demo_dataset(tempfile.mkdtemp(), n_train=1, n_test=1, photos={"china": "CN"})
+    >>> [(it["country"], it["split"]) for it in read_dataset(csv)]
+    [('CN', 'train'), ('CN', 'test')]
     """
     import pandas as pd
 
@@ -125,7 +131,12 @@ def read_dataset(data: str | os.PathLike, root: str | os.PathLike | None = None)
 
 
 def split_items(items: list[dict], val_fraction: float = 0.2, seed: int = 0) -> tuple[list[dict], list[dict]]:
-    """(train, val): the CSV's ``split`` column when present, else a per-country random split."""
+    """(train, val): the CSV's ``split`` column when present, else a per-country random split.
+
+    >>> items = [{"country": "IT", "split": ""} for _ in range(10)]
+    >>> [len(x) for x in split_items(items, val_fraction=0.2)]
+    [8, 2]
+    """
     if any(it.get("split") for it in items):
         tr = [it for it in items if it["split"] == "train"]
         va = [it for it in items if it["split"] in ("val", "test")]
@@ -152,6 +163,9 @@ def augment(
 
     Written with an explicit ``numpy`` generator (instead of torchvision's global-RNG
     transforms) so that a resumed run draws exactly the crops a continuous run draws.
+
+    >>> augment(np.zeros((240, 320, 3), np.uint8), np.random.default_rng(0)).shape
+    (224, 224, 3)
     """
     from PIL import Image
 
@@ -178,7 +192,11 @@ def augment(
 def predict_items(
     model: CountryModel, items: list[dict], fusion: str = "mean", device: str = "auto", progress: bool = False
 ) -> np.ndarray:
-    """N x K fused probabilities of images (5-crop; ``fusion`` as in :func:`toolkit.geo.country.fuse`)."""
+    """N x K fused probabilities of images (5-crop; ``fusion`` as in :func:`toolkit.geo.country.fuse`).
+
+    >>> predict_items(build_model("tiny"), [{"path": np.zeros((240, 320, 3), np.uint8)}]).shape
+    (1, 61)
+    """
     import torch
     from tqdm.auto import tqdm
 
@@ -228,7 +246,17 @@ def train(
     class counts. After each epoch the checkpoint (model, optimiser, epoch,
     history) is written to ``checkpoint``; with ``resume=True`` and an existing
     checkpoint, training continues after its last epoch (identical to an
-    uninterrupted run: per-epoch seeded shuffling and augmentation).
+    uninterrupted run: per-epoch seeded shuffling and augmentation). The checkpoint is written by
+    :func:`toolkit.geo.country.save_checkpoint` and read back with ``toolkit.weights.load_checkpoint``
+    (``weights_only=True``); its ``extra`` holds ``optimizer``, ``epoch`` and ``history``.
+
+    >>> import tempfile
+    >>> DEMO = {"china": "CN", "coffee": "IT"}
+    >>> csv = make_demo_dataset(tempfile.mkdtemp(), n_train=2, n_test=1, photos=DEMO)
+    >>> tr, va = split_items(read_dataset(csv))
+    >>> model, history = train(tr, arch="tiny", epochs=1, batch_size=2, progress=False)
+    >>> history[0]["epoch"], model.training
+    (1, False)
     """
     import torch
     from tqdm.auto import tqdm
@@ -343,6 +371,10 @@ def make_demo_dataset(
     crops (scale, flip, brightness, noise) from the left 60% of the photo, test
     views from the right 40%: test images show parts of the place never seen in
     training. Returns the CSV path.
+
+    >>> import tempfile
+    >>> make_demo_dataset(tempfile.mkdtemp(), n_train=1, n_test=1, photos={"coffee": "IT"}).name
+    'dataset.csv'
     """
     from PIL import Image
 
@@ -396,7 +428,10 @@ its output says nothing about where they were taken. Use it to exercise the pipe
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Command-line entry point (``python -m toolkit.geo.train --help``)."""
+    """Command-line entry point (``python -m toolkit.geo.train --help``); returns the metrics dict.
+
+    >>> main("--demo-data /tmp/d --arch tiny --epochs 1 --out /tmp/ck.pt".split())  # doctest: +SKIP
+    """
     ap = argparse.ArgumentParser(description="Train the country classifier (seed 001, chapter 7).")
     ap.add_argument("--data", help="CSV (VIPPGeo layout) or root/<CC>/ folder")
     ap.add_argument("--root", help="folder the CSV paths are relative to (default: the CSV's folder)")

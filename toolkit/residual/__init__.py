@@ -5,7 +5,13 @@
 * :mod:`toolkit.residual.svm` — linear SVM on it (scikit-learn pipeline).
 * :class:`RecastCNN` — the same chain as a CNN; :meth:`RecastCNN.from_handcrafted`
   sets every weight from the handcrafted pipeline (and an SVM); :func:`finetune`.
-* :func:`heatmap` — sliding-window manipulation probability, fully convolutional.
+* :func:`heatmap` — sliding-window manipulation probability, fully convolutional, and its
+  verdict (a :class:`HeatMap` result); :func:`analyze` — every intermediate of the chain
+  (a :class:`ResidualAnalysis` result).
+* :func:`load_model` / :func:`save_model` — SRM+SVM models through :mod:`toolkit.weights`
+  (the shipped ``residual/median5`` is :func:`heatmap`'s default);
+  :func:`~toolkit.residual.svm.train_for_manipulation` trains one;
+  ``python -m toolkit.residual.train`` trains, measures and ships one.
 * :mod:`toolkit.residual.data` — source-disjoint pristine / manipulated 128 x 128 patches.
 
 >>> import numpy as np
@@ -24,6 +30,7 @@ from toolkit.residual.features import (
     load_image,
 )
 from toolkit.residual.heatmap import HeatMap, heatmap
+from toolkit.residual.svm import DEFAULT_MODEL, load_model, save_model, train_for_manipulation
 
 __all__ = [
     "features",
@@ -36,4 +43,8 @@ __all__ = [
     "finetune",
     "heatmap",
     "HeatMap",
+    "load_model",
+    "save_model",
+    "train_for_manipulation",
+    "DEFAULT_MODEL",
 ]

@@ -28,7 +28,16 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["SPLITS", "source_images", "Patches", "pristine_patches", "manipulated_pairs", "local_forgery"]
+__all__ = [
+    "SPLITS",
+    "source_images",
+    "Patches",
+    "pristine_patches",
+    "manipulated_pairs",
+    "local_forgery",
+    "SAMPLE_BOX",
+    "write_sample_images",
+]
 
 #: source-disjoint split: photo names and real-clip file names
 SPLITS = {
@@ -246,3 +255,44 @@ def local_forgery(
     mask = np.zeros((h, w), bool)
     mask[top : top + bh, left : left + bw] = True
     return out, mask
+
+
+#: the manipulated box (top, left, height, width) of the sample image ``rocket_median5.png``
+SAMPLE_BOX = (64, 96, 128, 128)
+
+
+def write_sample_images(folder) -> dict:
+    """Write the image samples of ``sample_data/images``: a 256 x 320 centre crop of the test photo
+    ``rocket`` (``rocket.png``), the same with :data:`SAMPLE_BOX` median-filtered 5 x 5
+    (``rocket_median5.png``) and that box's mask (``rocket_median5.mask.png``).
+
+    ``rocket`` is in the test split: no shipped model saw it. Returns ``{file name: description}``.
+
+    >>> import tempfile
+    >>> sorted(write_sample_images(tempfile.mkdtemp()))
+    ['rocket.png', 'rocket_median5.mask.png', 'rocket_median5.png']
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    from toolkit.synth.sources import photo
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    img = photo("rocket")
+    h, w = 256, 320
+    t, lf = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    crop = np.ascontiguousarray(img[t : t + h, lf : lf + w])
+    forged, mask = local_forgery(crop, "median5", box=SAMPLE_BOX)
+    files = {
+        "rocket.png": (crop, f"pristine {w}x{h} centre crop of scikit-image's 'rocket' photo (test split)"),
+        "rocket_median5.png": (
+            forged,
+            f"rocket.png with the box {SAMPLE_BOX} (top, left, h, w) median-filtered 5x5",
+        ),
+        "rocket_median5.mask.png": (mask.astype(np.uint8) * 255, "mask of the median-filtered box"),
+    }
+    for name, (a, _) in files.items():
+        Image.fromarray(a).save(out / name, optimize=True)
+    return {name: desc for name, (_, desc) in files.items()}

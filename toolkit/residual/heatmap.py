@@ -18,6 +18,7 @@ histogram, hence the probability, that the network gives the cropped patch
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,6 +137,21 @@ class HeatMap(ArrayLike, Result):
         with np.errstate(invalid="ignore"):
             return acc / cnt
 
+    def region_means(self, mask) -> tuple[float, float]:
+        """Mean per-pixel probability (:meth:`to_pixels`) inside and outside a boolean H x W ``mask``.
+
+        >>> hm = HeatMap(np.array([[0.9, 0.1]]), window=2, stride=2, image_shape=(2, 4))
+        >>> hm.region_means(np.array([[1, 1, 0, 0], [1, 1, 0, 0]], bool))
+        (0.9, 0.1)
+        """
+        m = np.asarray(mask, dtype=bool)
+        if m.shape != self.image_shape:
+            raise ValueError(f"mask has shape {m.shape}, the image {self.image_shape}")
+        pix = self.to_pixels()
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a region no window covers: NaN
+            return float(np.nanmean(pix[m])), float(np.nanmean(pix[~m]))
+
     def table(self):
         """pandas table: one row per window (top, left, probability, above threshold)."""
         import pandas as pd
@@ -215,7 +231,12 @@ def _model_params(model) -> dict:
 
 
 def heatmap(
-    image, model=None, window: int = 128, stride: int = 32, max_rows: int = 512, threshold: float | None = None
+    image,
+    model=None,
+    window: int = 128,
+    stride: int = 32,
+    max_rows: int = 512,
+    threshold: float | None = None,
 ) -> HeatMap:
     """Manipulation probability of every ``window`` x ``window`` window (step ``stride``), and a verdict.
 

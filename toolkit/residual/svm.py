@@ -217,8 +217,9 @@ def save_model(model, file: str | os.PathLike, card: dict | None = None, config:
     >>> import tempfile, pathlib
     >>> rng = np.random.default_rng(0)
     >>> X = np.r_[rng.normal(0, 1, (20, 162)), rng.normal(1, 1, (20, 162))]; y = np.r_[[0] * 20, [1] * 20]
-    >>> f = save_model(train_svm(X, y, C=1.0), pathlib.Path(tempfile.mkdtemp()) / "svm.pt", card={"data": "toy"})
-    >>> bool((load_model(f).decision_function(X) > 0).mean() > 0.9)
+    >>> svm = train_svm(X, y, C=1.0)
+    >>> f = save_model(svm, pathlib.Path(tempfile.mkdtemp()) / "svm.pt", card={"data": "toy"})
+    >>> np.allclose(load_model(f).decision_function(X), svm.decision_function(X))
     True
     """
     import torch
@@ -228,7 +229,9 @@ def save_model(model, file: str | os.PathLike, card: dict | None = None, config:
     coef, intercept, mean, scale = linear_parts(model)
     classes = np.asarray(model[-1].classes_)
     if classes.dtype.kind not in "iub" or len(classes) != 2:
-        raise ValueError(f"only a binary SVM with integer classes can be saved, got classes {classes.tolist()}")
+        raise ValueError(
+            f"only a binary SVM with integer classes can be saved, got classes {classes.tolist()}"
+        )
     state = {
         "scaler_mean": torch.as_tensor(mean, dtype=torch.float64),
         "scaler_scale": torch.as_tensor(scale, dtype=torch.float64),
@@ -250,8 +253,8 @@ def from_checkpoint(ck):
 
     >>> from toolkit import weights
     >>> m = weights.load("residual/median5")
-    >>> m[-1].coef_.shape, m.threshold
-    ((1, 162), 0.5)
+    >>> m[-1].coef_.shape, 0 < m.threshold < 1
+    ((1, 162), True)
     """
     from toolkit.weights import WeightsFormatError
 

@@ -52,6 +52,8 @@ __all__ = [
     "FORMAT",
     "load",
     "load_checkpoint",
+    "load_state_dict",
+    "fetch_url",
     "save",
     "register",
     "register_builder",
@@ -264,20 +266,37 @@ def path(name: str, *, download: bool = False, verify: bool = True) -> Path:
     raise WeightsNotFoundError(_not_found_message(s, tried))
 
 
-def _download(url: str, s: WeightSpec) -> Path:
-    dest = cache_dir() / s.filename
+def fetch_url(url: str, dest: str | os.PathLike, check=None) -> Path:
+    """Download ``url`` to ``dest`` atomically (a ``.part`` file renamed when complete).
+
+    ``check(tmp_path)`` runs on the downloaded file before it is renamed; an
+    exception from it deletes the file and propagates (a hash check, typically).
+
+    >>> fetch_url("http://127.0.0.1:9/x.pt", "/tmp/never-written.pt")  # doctest: +SKIP
+    """
+    dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            shutil.copyfileobj(resp, tmp)
-    tmp_path = Path(tmp.name)
+    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
+        tmp_path = Path(tmp.name)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:
+                shutil.copyfileobj(resp, tmp)
+        except BaseException:
+            tmp.close()
+            tmp_path.unlink(missing_ok=True)
+            raise
     try:
-        _verify(tmp_path, s)
-    except WeightsHashError:
+        if check is not None:
+            check(tmp_path)
+    except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     tmp_path.replace(dest)
     return dest
+
+
+def _download(url: str, s: WeightSpec) -> Path:
+    return fetch_url(url, cache_dir() / s.filename, check=lambda f: _verify(f, s))
 
 
 # --- shipped index -------------------------------------------------------------
@@ -286,21 +305,34 @@ def _download(url: str, s: WeightSpec) -> Path:
 _INDEX_LOADED = False
 
 
+def _read_index(index: Path) -> list[WeightSpec]:
+    if not index.is_file():
+        return []
+    specs = []
+    for entry in json.loads(index.read_text()):
+        entry["urls"] = tuple(entry.get("urls", ()))
+        try:
+            specs.append(WeightSpec(**entry))
+        except (TypeError, ValueError) as e:
+            raise WeightsFormatError(f"the weights index {index} has an invalid entry: {e}") from None
+    return specs
+
+
+def _write_index(index: Path, s: WeightSpec) -> None:
+    entries = [e.to_dict() for e in _read_index(index) if e.name != s.name] + [s.to_dict()]
+    entries.sort(key=lambda e: e["name"])
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(json.dumps(entries, indent=2) + "\n")
+
+
 def _load_shipped_index() -> None:
+    """Read the shipped index, then the user cache's (``register_file(..., ship=False)``); shipped wins."""
     global _INDEX_LOADED
     if _INDEX_LOADED:
         return
     _INDEX_LOADED = True
-    index = SHIPPED_DIR / "index.json"
-    if index.is_file():
-        for entry in json.loads(index.read_text()):
-            entry["urls"] = tuple(entry.get("urls", ()))
-            try:
-                s = WeightSpec(**entry)
-            except (TypeError, ValueError) as e:
-                raise WeightsFormatError(
-                    f"the shipped weights index {index} has an invalid entry: {e}"
-                ) from None
+    for index in (SHIPPED_DIR / "index.json", cache_dir() / "index.json"):
+        for s in _read_index(index):
             _REGISTRY.setdefault(s.name, s)
 
 
@@ -317,8 +349,9 @@ def register_file(
     """Register a freshly trained weight file and (``ship=True``) record it in the shipped index.
 
     Used by the training scripts: copies ``file`` into the shipped folder
-    (or the user cache), computes its SHA-256 and, when shipping, writes the
-    entry (with the model card) into ``files/index.json``.
+    (or, ``ship=False``, the user cache), computes its SHA-256 and writes the
+    entry (with the model card) into that folder's ``index.json``, so that
+    later processes find it.
 
     >>> register_file("doc/cached", "model.pt", train_command="cmd", card="...", ship=False)  # doctest: +SKIP
     """
@@ -341,14 +374,7 @@ def register_file(
         extra=dict(extra or {}),
     )
     register(s)
-    if ship:
-        index = SHIPPED_DIR / "index.json"
-        entries = json.loads(index.read_text()) if index.is_file() else []
-        entries = [e for e in entries if e["name"] != name] + [s.to_dict()]
-        entries.sort(key=lambda e: e["name"])
-        for e in entries:
-            e["urls"] = list(e.get("urls", ()))
-        index.write_text(json.dumps(entries, indent=2) + "\n")
+    _write_index((SHIPPED_DIR if ship else cache_dir()) / "index.json", s)
     return s
 
 
@@ -428,6 +454,28 @@ def _verify_digest(file: Path, digest: str, s: WeightSpec) -> None:
             "it was not loaded. Delete it and retrain/download it "
             f"({s.train_command or 'see the model card'})."
         )
+
+
+def load_state_dict(file: str | os.PathLike) -> dict:
+    """A plain dict of tensors from a checkpoint file someone else wrote (torchvision, Places365),
+    read with ``torch.load(..., weights_only=True)``.
+
+    A ``{"state_dict": ...}`` wrapper is unwrapped and a ``module.`` prefix
+    (``DataParallel``) removed. :class:`WeightsFormatError` for anything else.
+
+    >>> import torch, tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "sd.pt"
+    >>> torch.save({"module.w": torch.zeros(2)}, f)
+    >>> list(load_state_dict(f))
+    ['w']
+    """
+    file = Path(file)
+    sd = _torch_load(file)
+    if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict):
+        sd = sd["state_dict"]
+    if not isinstance(sd, dict) or not all(hasattr(v, "shape") for v in sd.values()):
+        raise WeightsFormatError(f"{file} does not hold a state dict of tensors")
+    return {str(k).removeprefix("module."): v for k, v in sd.items()}
 
 
 def _torch_load(file: Path) -> Any:
