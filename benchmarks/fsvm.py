@@ -183,7 +183,7 @@ def main(argv=None) -> dict:
     ds_full = load_folder(cache_root(args.seed) / "full", n_frames=30, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         m = FSVM().fit(ds_full.footprints, ds_full.labels)
-        out["saved_model_bytes"] = m.save(Path(tmp) / "fsvm.json")
+        out["saved_model_bytes"] = m.save(Path(tmp) / "fsvm.pt")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = "fsvm" + ("_quick" if quick else "") + (f"_seed{args.seed}" if args.seed else "")
     path = RESULTS / f"{stem}.json"

@@ -111,3 +111,15 @@ def test_doc_links_in_docs_exist():
                 continue
             target = (doc.parent / link.split("#")[0]).resolve()
             assert target.exists(), f"{doc.relative_to(ROOT)} links to {link}, which does not exist"
+
+
+def test_the_readme_example_runs(text, monkeypatch):
+    import re as _re
+
+    block = _re.search(r"```python\n(.*?)```", text, _re.S).group(1)
+    monkeypatch.chdir(README.parent)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    r = scope["r"]
+    assert r.verdict == "double_encoded" and r.previous_gop == 12
+    assert '"sha256"' in scope["record"]

@@ -22,6 +22,7 @@ __all__ = [
     "quick_mode",
     "resolve_device",
     "as_path",
+    "command_line",
 ]
 
 
@@ -146,3 +147,23 @@ def as_path(path: str | os.PathLike) -> Path:
     if p.is_dir():
         raise IsADirectoryError(f"expected a file but {str(p)!r} is a folder")
     return p
+
+
+def command_line(base: str, args, defaults: dict, flags: tuple[str, ...] = ()) -> str:
+    """The command that reproduces a run: ``base`` plus ``--key value`` for every argument of
+    ``args`` (an ``argparse.Namespace``) that differs from ``defaults``, and ``--flag`` for each
+    true attribute named in ``flags`` (underscores become dashes).
+
+    >>> import argparse
+    >>> command_line("python -m x", argparse.Namespace(n_train=8, seed=0, no_clips=True),
+    ...              {"n_train": 16, "seed": 0}, flags=("no_clips",))
+    'python -m x --n-train 8 --no-clips'
+    """
+    command = base
+    for key, default in defaults.items():
+        if getattr(args, key) != default:
+            command += f" --{key.replace('_', '-')} {getattr(args, key)}"
+    for flag in flags:
+        if getattr(args, flag):
+            command += f" --{flag.replace('_', '-')}"
+    return command

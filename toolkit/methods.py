@@ -314,7 +314,9 @@ register(
         explanation=(
             "High-pass residuals of the green band are quantised and their co-occurrences counted in "
             "sliding 128x128 windows; a linear classifier on these counts gives each window's "
-            "probability of being manipulated."
+            "probability of being manipulated. The shipped model (residual/median5) detects 5x5 median "
+            "filtering, with a threshold calibrated on training images; other manipulations need their "
+            "own model (model=...)."
         ),
         min_side=128,
     )
@@ -330,10 +332,12 @@ register(
         explanation=(
             "After a lossless re-encode, the fractions of intra, inter and skipped macroblocks of the "
             "first frames form a footprint; a linear SVM trained on real and synthetic videos decides "
-            "which the video resembles. The score is the SVM's signed distance (> 0: synthetic)."
+            "which the video resembles. The score is the SVM's signed distance (> 0: synthetic). The "
+            "shipped model (fsvm/simulated) saw only simulated DeepStreets-like videos: on real "
+            "evidence, train one on your own real and synthetic material (model=...)."
         ),
         codecs=(),
-        min_frames=2,
+        min_frames=31,
     )
 )
 register(

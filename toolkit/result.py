@@ -42,11 +42,13 @@ from pathlib import PurePath
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from toolkit import __version__
 
 __all__ = [
     "Result",
+    "ArrayLike",
     "VERDICTS",
     "POSITIVE_VERDICTS",
     "NOT_DETECTED",
@@ -227,3 +229,102 @@ class Result:
         sha = f"sha256 {self.sha256[:16]}…" if self.sha256 else ""
         parts.append(f"<p style='color:#666;font-size:90%'>{sha} · toolkit {self.toolkit_version}</p>")
         return "\n".join(parts)
+
+
+#: ndarray methods and attributes a result forwards to its array (read-only ones)
+_FORWARDED = frozenset(
+    {
+        "dtype",
+        "ndim",
+        "size",
+        "T",
+        "sum",
+        "min",
+        "max",
+        "std",
+        "var",
+        "any",
+        "all",
+        "argmax",
+        "argmin",
+        "cumsum",
+        "round",
+        "clip",
+        "reshape",
+        "ravel",
+        "flatten",
+        "copy",
+        "astype",
+        "tolist",
+        "nonzero",
+        "item",
+    }
+)
+
+
+class ArrayLike(NDArrayOperatorsMixin):
+    """Array behaviour for a frozen result whose main content is one array field (``values``).
+
+    ``np.asarray(r)``, ``r.shape``, ``r[i, j]``, ``len(r)``, arithmetic and
+    comparisons (plain ``ndarray`` out), and the usual reductions (``r.max()``).
+
+    The array is stored read-only (the result is frozen); operators, ufuncs and
+    forwarded methods return plain ``ndarray`` values. Put the mixin *before*
+    :class:`~toolkit.result.Result` and declare the dataclass with ``eq=False``
+    (``==`` is then element-wise, as for an array).
+
+    >>> @dataclass(frozen=True, eq=False)
+    ... class Grid(ArrayLike, Result):
+    ...     method = "demo.grid"
+    ...     values: np.ndarray = None
+    >>> g = Grid(np.arange(6.0).reshape(2, 3))
+    >>> g.shape, float(g.max()), (g * 2)[1, 2], np.asarray(g).dtype
+    ((2, 3), 5.0, np.float64(10.0), dtype('float64'))
+    """
+
+    #: name of the field that holds the array
+    _array_field: ClassVar[str] = "values"
+
+    def __post_init__(self):
+        a = np.array(getattr(self, self._array_field), dtype=np.float64)  # own copy
+        a.flags.writeable = False
+        object.__setattr__(self, self._array_field, a)
+
+    def _array(self) -> np.ndarray:
+        return self.__dict__[self._array_field]
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._array()
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if any(isinstance(o, ArrayLike) for o in kwargs.get("out", ())):
+            return NotImplemented  # a frozen result is never written into
+        inputs = tuple(x._array() if isinstance(x, ArrayLike) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    @property
+    def shape(self) -> tuple:
+        """Shape of the array."""
+        return self._array().shape
+
+    def __len__(self) -> int:
+        return len(self._array())
+
+    def __getitem__(self, index):
+        return self._array()[index]
+
+    def __iter__(self):
+        return iter(self._array())
+
+    def mean(self, *args, **kwargs):
+        """Mean of the array (as ``ndarray.mean``)."""
+        return self._array().mean(*args, **kwargs)
+
+    def __getattr__(self, name):
+        # only reached when normal look-up fails: forward a few read-only ndarray members
+        if name in _FORWARDED and self._array_field in self.__dict__:
+            return getattr(self._array(), name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

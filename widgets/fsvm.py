@@ -5,11 +5,10 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from toolkit.fsvm import FSVM, LABEL_NAMES, Footprint, FootprintSet, pca_3d
+from toolkit.fsvm import FSVM, LABEL_NAMES, FootprintSet, leave_one_out, pca_3d
 
 
 class FootprintPCAExplorer(w.VBox):
@@ -24,12 +23,21 @@ class FootprintPCAExplorer(w.VBox):
     ``decision_table`` (pandas, one row).
 
     The decision comes from ``model`` when it was trained with the slider's N;
-    otherwise an ``FSVM(C=C, n_frames=N)`` is trained on the set *without the
-    selected video* (leave-one-out), so the shown decision is never on a
-    training video.
+    otherwise from :func:`toolkit.fsvm.leave_one_out` (an ``FSVM(C=C, n_frames=N)``
+    trained on the set *without* the video, so the shown decision is never on a
+    training video), computed once per N and kept in ``loo``. The explorer only draws.
 
-    >>> ex = FootprintPCAExplorer(load_folder("sim"))   # doctest: +SKIP
-    >>> ex.n_frames.value = 10                          # doctest: +SKIP
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.dirichlet([1, 30, 3], (5, 6)), rng.dirichlet([30, 8, 1], (5, 6))])
+    >>> ds = FootprintSet([f"{'fake' if i > 4 else 'real'}/v{i}.mp4" for i in range(10)],
+    ...                   np.r_[[0] * 5, [1] * 5], X, ["0" * 64] * 10)
+    >>> ex = FootprintPCAExplorer(ds)        # e.g. FootprintPCAExplorer(load_folder("sim"))
+    >>> ex.decision_table.iloc[0][["truth", "decision"]].tolist()
+    ['real', 'real']
+    >>> ex.n_frames.value = 4
+    >>> len(ex.curve_figure.data[0].y), sorted(ex.loo)
+    (4, [4, 6])
     """
 
     def __init__(self, dataset: FootprintSet, model: FSVM | None = None, C: float = 0.1):
@@ -60,6 +68,7 @@ class FootprintPCAExplorer(w.VBox):
         self.pca_figure = go.FigureWidget()
         self.curve_figure = go.FigureWidget()
         self.coords = None
+        self.loo: dict = {}  # N -> toolkit.fsvm.LeaveOneOutDecisions
         self.n_frames.observe(lambda _: self.redraw(), names="value")
         self.video.observe(lambda _: self.redraw(pca=False), names="value")
         super().__init__(
@@ -91,17 +100,8 @@ class FootprintPCAExplorer(w.VBox):
         for tr in self.pca_figure.data[:2]:
             tr.on_click(self._on_click)
 
-        fp = Footprint(
-            values=ds.footprints[i, :n],
-            frame_types=tuple("?" * n),
-            n_valid=n,
-            mb_used=0,
-            sha256=ds.sha256[i],
-            path=ds.paths[i],
-            params={"n_frames": n},
-        )
-        result = self._decide(i, n, fp)
-        cfig = result.plot() if result is not None else fp.plot()
+        result = self._decide(i, n)
+        cfig = result.plot() if result is not None else ds.footprint(i, n).plot()
         with self.curve_figure.batch_update():
             self.curve_figure.data = []
             for tr in cfig.data:
@@ -139,14 +139,12 @@ class FootprintPCAExplorer(w.VBox):
             f"{int((ds.labels == 1).sum())} fake); PCA of {3 * n} values per video"
         )
 
-    def _decide(self, i: int, n: int, fp: Footprint):
+    def _decide(self, i: int, n: int):
         m = self.model
         if m is not None and int(m.n_frames) == n and hasattr(m, "coef_"):
             self._model_note = "the given model"
-            return m.detect(None, footprint=fp)
-        keep = np.arange(len(self.dataset)) != i
-        if len(set(self.dataset.labels[keep].tolist())) < 2:
-            return None
-        m = FSVM(C=self.C, n_frames=n).fit(self.dataset.footprints[keep], self.dataset.labels[keep])
-        self._model_note = f"SVM trained on the other {int(keep.sum())} videos (leave-one-out)"
-        return m.detect(None, footprint=fp)
+            return m.detect(None, footprint=self.dataset.footprint(i, n))
+        if n not in self.loo:
+            self.loo[n] = leave_one_out(self.dataset, n_frames=n, C=self.C)
+        self._model_note = f"SVM trained on the other {len(self.dataset) - 1} videos (leave-one-out)"
+        return self.loo[n][i]

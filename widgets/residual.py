@@ -34,8 +34,12 @@ class ResidualExplorer(w.VBox):
     model (``residual/<name>``) or trains one on ``train_pairs`` pristine/manipulated
     patch pairs of the training photos (a few seconds). The explorer only draws.
 
-    >>> ex = ResidualExplorer(manipulation="blur0.5")          # doctest: +SKIP
-    >>> ex.manipulation.value = "jpeg90"; ex.show_heatmap.value = True  # doctest: +SKIP
+    >>> import numpy as np
+    >>> img = np.random.default_rng(0).integers(0, 256, (160, 160, 3), dtype=np.uint8)
+    >>> ex = ResidualExplorer(img, manipulation="blur0.5", window=64)   # or ResidualExplorer()
+    >>> ex.manipulation.value = "jpeg90"
+    >>> [t.name for t in ex.fig_hist.data]
+    ['pristine', 'jpeg90']
     """
 
     def __init__(

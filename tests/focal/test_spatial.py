@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from toolkit.focal import FocalNet, patch_grid
-from toolkit.focal.features import extract_patches
 from toolkit.focal.spatial import (
     SpatialResult,
     activation,
@@ -25,20 +24,10 @@ from toolkit.synth import encode
 from toolkit.synth.sources import photo_sequence
 from toolkit.video import VideoReadError
 
+from ._common import PatchMean
 from ._shipped import needs_shipped_weights
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class PatchMean:
-    """Deterministic stand-in extractor: mean luma of each patch and its complement (fast)."""
-
-    num_classes = 2
-    classes = ("bright", "dark")
-
-    def __call__(self, luma, stride):
-        m = np.stack([extract_patches(y, stride).mean(axis=(2, 3)) / 255.0 for y in luma])
-        return np.stack([m, 1 - m], axis=-1)
 
 
 BOX = (64, 96, 72, 80)  # top, left, h, w: about 11 % of a 192 x 256 frame, as the seed's window

@@ -51,3 +51,26 @@ def test_explorer_rejects_bad_input(small_set):
         FootprintPCAExplorer(small_set.footprints)
     with pytest.raises(ValueError, match="both classes"):
         FootprintPCAExplorer(small_set.subset(np.arange(6)))
+
+
+def test_explorer_draws_toolkit_leave_one_out_once_per_n(small_set, monkeypatch):
+    import widgets.fsvm as wf
+    from toolkit.fsvm import leave_one_out
+
+    calls = []
+
+    def counting(ds, n_frames=None, C=0.1):
+        calls.append(n_frames)
+        return leave_one_out(ds, n_frames=n_frames, C=C)
+
+    monkeypatch.setattr(wf, "leave_one_out", counting)
+    ex = FootprintPCAExplorer(small_set)
+    for v in (3, 9, 0):
+        ex.video.value = v  # another video: no refit
+    ex.n_frames.value = 6
+    ex.video.value = 9
+    ex.n_frames.value = 10  # back to a known N: the cached decisions
+    assert calls == [10, 6]
+    ref = leave_one_out(small_set, n_frames=10)
+    assert ex.decision_table.iloc[0]["score"] == pytest.approx(ref[9].score)
+    assert sorted(ex.loo) == [6, 10]

@@ -66,3 +66,18 @@ def test_explorer_heatmap_and_errors(blur_svm):
         },
     )
     assert ex.picker.value == "uploaded: small.png" and "smaller than" in ex.status.value
+
+
+def test_explorer_heat_map_uses_the_shipped_model():
+    from toolkit.residual.data import local_forgery
+    from toolkit.synth.sources import photo
+
+    img = photo("rocket")[:256, :320]
+    ex = ResidualExplorer(img, manipulation="median5", window=128, stride=64)
+    ex.show_heatmap.value = True
+    assert ex.models["median5"].weights_name == "residual/median5"
+    assert ex.heat is not None and ex.heat.params["model"] == "residual/median5"
+    assert ex.heat.verdict in ex.status.value and "threshold" in ex.status.value
+    forged, mask = local_forgery(img, "median5")
+    inside, outside = ex.heat.region_means(mask)
+    assert f"inside box {inside:.2f}" in ex.status.value

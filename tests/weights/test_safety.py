@@ -150,3 +150,38 @@ def test_shipped_checkpoints_load_and_match_the_index():
     for name in ("focal/codec", "focal/quality", "geo/country_demo", "geo/city_demo"):
         ck = weights.load_checkpoint(name)
         assert ck.sha256 == weights.spec(name).sha256 and ck.name == name
+
+
+def test_every_method_loader_refuses_the_pickle(tmp_path, marker):
+    from toolkit import focal
+    from toolkit.geo import city, country
+
+    f = plant(tmp_path / "evil.pt", marker)
+    for load in (focal.load_model, country.load_model, city.load_siamese):
+        with pytest.raises(weights.WeightsFormatError):
+            load(f, device="cpu")
+    assert not marker.exists()
+
+
+def test_method_loaders_never_read_the_current_directory(tmp_path, monkeypatch, marker):
+    from toolkit import focal
+    from toolkit.geo import country
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("codec", "focal/codec", "geo/country_demo"):
+        plant(tmp_path / name, marker)
+    assert focal.load_model("codec", device="cpu").weights_sha256 == weights.spec("focal/codec").sha256
+    assert focal.load_model("focal/codec", device="cpu").weights_name == "focal/codec"
+    assert country.load_model("geo/country_demo", device="cpu").weights_name == "geo/country_demo"
+    assert not marker.exists()
+
+
+def test_focal_second_stage_refuses_the_pickle(tmp_path, marker):
+    from tests.focal._common import toy_split
+    from toolkit.focal.train import train
+
+    f = plant(tmp_path / "stage1.pt", marker)
+    splits = {"train": toy_split(0), "val": toy_split(1, 4), "test": toy_split(2, 4)}
+    with pytest.raises(ValueError):
+        train("codec", splits=splits, epochs=1, init_from=f, progress=False, threads=1)
+    assert not marker.exists()

@@ -6,10 +6,14 @@ copied or linked into ``real/``, one manipulation's videos into ``fake/``).
 Every file PyAV can decode is used; a file that fails is listed in
 ``errors`` and skipped.
 
->>> from toolkit.fsvm import load_folder            # doctest: +SKIP
->>> ds = load_folder("data/deepstreets/Cityvid")    # doctest: +SKIP
->>> ds.footprints.shape, ds.labels[:3], ds.errors   # doctest: +SKIP
-((400, 30, 3), array([0, 0, 0]), [])
+>>> import tempfile
+>>> from toolkit.fsvm import load_folder
+>>> from toolkit.fsvm.simulate import make_dataset
+>>> root = tempfile.mkdtemp()
+>>> _ = make_dataset(root, n_per_class=2, n_frames=12, size=(64, 96), real_clips=False, progress=False)
+>>> ds = load_folder(root, n_frames=10, progress=False)   # e.g. "data/deepstreets/Cityvid"
+>>> ds.footprints.shape, ds.labels.tolist(), ds.errors
+((4, 10, 3), [0, 0, 1, 1], [])
 """
 
 from __future__ import annotations
@@ -252,7 +256,12 @@ def load_folder(
     FootprintSet; files that could not be analysed are skipped and listed in
     ``errors`` as ``(path, "ErrorType: message")`` — one bad file never aborts the run.
 
-    >>> ds = load_folder("my_dataset", n_frames=30)   # doctest: +SKIP
+    A folder that is not there is said so (the module docstring has a full example):
+
+    >>> load_folder("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no such folder: 'no/such/folder'
     """
     from tqdm.auto import tqdm
 

@@ -29,8 +29,7 @@ import pandas as pd
 
 from toolkit._util import as_path, sha256_file
 from toolkit.fsvm._common import describe_roi
-from toolkit.residual._common import ArrayLike
-from toolkit.result import Result
+from toolkit.result import ArrayLike, Result
 from toolkit.video import MB_CLASSES, VideoReadError, iter_frames, macroblock_types
 
 __all__ = ["Footprint", "extract", "footprint", "roi_mb_mask", "REENCODE"]
@@ -259,8 +258,9 @@ def extract(
     -------
     Footprint with ``values`` of shape ``(n_frames, 3)``.
 
-    >>> fp = extract("sample_data/real/walk.mkv", n_frames=10)   # doctest: +SKIP
-    >>> fp.table().head(3)                                       # doctest: +SKIP
+    >>> fp = extract("sample_data/real/walk.mkv", n_frames=10)
+    >>> fp.n_valid, fp.frame_types[:3], list(fp.table().columns)
+    (10, ('P', 'P', 'P'), ['frame_type', 'intra', 'inter', 'skip', 'padded'])
     """
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
         raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}")

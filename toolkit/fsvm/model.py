@@ -31,7 +31,6 @@ from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
 from toolkit.fsvm._common import LABEL_NAMES, label_name
-from toolkit.residual._common import load_registered
 from toolkit.result import NOT_DETECTED, Result
 
 __all__ = [
@@ -165,8 +164,11 @@ class FSVM(ClassifierMixin, BaseEstimator):
     Attributes (after fit): ``coef_`` (3N,), ``intercept_``, ``classes_``,
     ``n_support_``, ``fit_time_`` (seconds spent in the SVM fit), ``n_train_``.
 
-    >>> from sklearn.model_selection import cross_val_score      # doctest: +SKIP
-    >>> cross_val_score(FSVM(), footprints, labels, cv=5)        # doctest: +SKIP
+    >>> from sklearn.model_selection import cross_val_score
+    >>> rng = np.random.default_rng(1)
+    >>> X = np.concatenate([rng.normal(0.1, 0.02, (6, 5, 3)), rng.normal(0.6, 0.02, (6, 5, 3))])
+    >>> cross_val_score(FSVM(n_frames=5), X, [0] * 6 + [1] * 6, cv=3).tolist()
+    [1.0, 1.0, 1.0]
     """
 
     def __init__(
@@ -317,7 +319,7 @@ class FSVM(ClassifierMixin, BaseEstimator):
                 raise ValueError("only a box roi (top, left, height, width) can be saved with the model")
             params["roi"] = [int(v) for v in roi]
         state = {
-            "coef": torch.as_tensor(np.asarray(self.coef_, np.float64)),
+            "coef": torch.tensor(np.array(self.coef_, np.float64)),
             "intercept": torch.tensor([float(self.intercept_)], dtype=torch.float64),
         }
         config = {
@@ -421,7 +423,9 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> FSVM:
     >>> m.weights_name, m.n_frames
     ('fsvm/simulated', 30)
     """
-    return load_registered(name_or_path, "fsvm", KIND)
+    from toolkit import weights
+
+    return weights.load_named(name_or_path, "fsvm", KIND)
 
 
 def detect(path: str | os.PathLike, model=None, **kw) -> FSVMResult:

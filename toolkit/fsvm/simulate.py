@@ -23,8 +23,12 @@ set is downloaded.
 
 Everything is seeded and encoded through :func:`toolkit.synth.encode`.
 
->>> from toolkit.fsvm.simulate import make_dataset              # doctest: +SKIP
->>> manifest = make_dataset("/tmp/fsvm_sim", n_per_class=8)      # doctest: +SKIP
+>>> import tempfile
+>>> from toolkit.fsvm.simulate import make_dataset
+>>> manifest = make_dataset(tempfile.mkdtemp(), n_per_class=1, n_frames=12, size=(64, 96),
+...                         real_clips=False, progress=False)
+>>> sorted(manifest["videos"])
+['fake/fake_000.mp4', 'real/real_000.mp4']
 """
 
 from __future__ import annotations
@@ -204,11 +208,15 @@ def make_video(
     strength: float | None = None,
     strength_range: tuple[float, float] = STRENGTH_RANGE,
     real_clips: bool = True,
+    encoder: dict | None = None,
 ) -> dict:
     """Write one simulated ``label`` ('real' or 'fake') video to ``out``; return its truth.
 
     ``kind``: ``"full"`` (whole frame re-synthesised in fakes) or
     ``"partial"`` (only a box; both classes get a box as their ROI).
+    ``encoder``: settings added to :data:`ENCODE`, e.g. ``{"simd": "avx2", "threads": 1}``
+    for byte-identical videos on every run and x86-64 machine (x264's AVX-512 code varies
+    from run to run; see :func:`toolkit.synth.encode`).
     The truth (label, source, strength, roi, encode settings) is also written
     to ``out + '.json'``.
     """
@@ -220,7 +228,8 @@ def make_video(
         raise ValueError("kind must be 'full' or 'partial'")
     rng = np.random.default_rng([int(seed), 5])
     frames, desc = source_frames(int(rng.integers(2**31)), n_frames, size, real_clips)
-    truth = {"label": label, "kind": kind, "seed": int(seed), **desc, "encode": dict(ENCODE)}
+    settings = {**ENCODE, **(encoder or {})}
+    truth = {"label": label, "kind": kind, "seed": int(seed), **desc, "encode": settings}
     if kind == "partial":
         truth["roi"] = _box(rng, size)
     if label == "fake":
@@ -234,7 +243,7 @@ def make_video(
         frames = regenerate(frames, strength=s, seed=int(rng.integers(2**31)), region=region)
         truth["strength"] = round(s, 4)
     out = Path(out)
-    encode(frames, out, **ENCODE)
+    encode(frames, out, **settings)
     Path(str(out) + ".json").write_text(json.dumps(truth, indent=2))
     return truth
 
@@ -250,11 +259,13 @@ def make_dataset(
     strength_range: tuple[float, float] = STRENGTH_RANGE,
     real_clips: bool = True,
     progress: bool = True,
+    encoder: dict | None = None,
 ) -> dict:
     """Write ``root/real/real_XXX.mp4`` and ``root/fake/fake_XXX.mp4`` (``n_per_class`` each).
 
     Returns (and writes to ``root/manifest.json``) every video's truth.
-    Deterministic for a given ``seed``; :func:`toolkit.fsvm.load_folder` reads the result.
+    Deterministic for a given ``seed`` (byte for byte with ``encoder={"simd": "avx2", "threads": 1}``,
+    see :func:`make_video`); :func:`toolkit.fsvm.load_folder` reads the result.
     """
     from tqdm.auto import tqdm
 
@@ -284,6 +295,7 @@ def make_dataset(
             kind=kind,
             strength_range=strength_range,
             real_clips=real_clips,
+            encoder=encoder,
         )
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest

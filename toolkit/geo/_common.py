@@ -2,7 +2,8 @@
 
 * :func:`to_tensor` — uint8 RGB views -> ImageNet-normalised N x 3 x H x W float batch;
 * :func:`tiny_backbone` — the small CNN of the CPU demo models and the tests;
-* :func:`weights_id` — (name, SHA-256) of a model's weights, for a result's ``params``.
+* :func:`weights_id` — (name, SHA-256) of a model's weights, for a result's ``params``;
+* :func:`resume` — model and optimiser state from a training checkpoint (``weights_only=True``).
 
 >>> import numpy as np
 >>> to_tensor([np.zeros((224, 224, 3), np.uint8)] * 2).shape
@@ -13,7 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "to_tensor", "tiny_backbone", "weights_id", "state_dict_sha256"]
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "to_tensor",
+    "tiny_backbone",
+    "weights_id",
+    "state_dict_sha256",
+    "resume",
+]
 
 #: ImageNet channel means and standard deviations (RGB, on 0..1 values)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -107,3 +116,25 @@ def weights_id(model) -> tuple[str, str]:
         name = getattr(model, "weights_name", None) or getattr(model, "weights_file", None) or "checkpoint"
         return str(name), str(sha)
     return "in-memory model", state_dict_sha256(model)
+
+
+def resume(file, model, optimizer, *, kind: str, key: str, expected) -> tuple[list, int]:
+    """Load a training checkpoint written by ``toolkit.weights.save`` into ``model`` and ``optimizer``.
+
+    The checkpoint must be of ``kind`` and hold ``config[key] == expected`` (the
+    architecture) plus ``extra["optimizer"]`` and ``extra["epoch"]``; it is read
+    with ``weights_only=True``. Returns ``(history, epoch)``; ``ValueError``
+    with a sentence otherwise.
+
+    >>> resume("no-such.pt", None, None, kind="geo.country", key="arch", expected="tiny")  # doctest: +SKIP
+    """
+    from toolkit import weights
+
+    ck = weights.load_checkpoint(file, kind=kind)
+    if ck.config.get(key) != expected:
+        raise ValueError(f"checkpoint {file} holds {key} {ck.config.get(key)!r}, not {expected!r}")
+    if "optimizer" not in ck.extra or "epoch" not in ck.extra:
+        raise ValueError(f"checkpoint {file} has no optimiser state / epoch to resume from")
+    model.load_state_dict(ck.state_dict)
+    optimizer.load_state_dict(ck.extra["optimizer"])
+    return list(ck.extra.get("history", [])), int(ck.extra["epoch"])

@@ -140,19 +140,9 @@ def train_siamese(
     start = 0
     ck = Path(checkpoint) if checkpoint else None
     if resume and ck is not None and ck.is_file():
-        from toolkit import weights
+        from toolkit.geo._common import resume as load_training_state
 
-        state = weights.load_checkpoint(ck, kind="geo.city")  # weights_only=True
-        if state.config.get("backbone") != backbone:
-            raise ValueError(
-                f"checkpoint {ck} holds backbone {state.config.get('backbone')!r}, not {backbone!r}"
-            )
-        if "optimizer" not in state.extra or "epoch" not in state.extra:
-            raise ValueError(f"checkpoint {ck} has no optimiser state / epoch to resume from")
-        net.load_state_dict(state.state_dict)
-        opt.load_state_dict(state.extra["optimizer"])
-        history = list(state.extra.get("history", []))
-        start = int(state.extra["epoch"])
+        history, start = load_training_state(ck, net, opt, kind="geo.city", key="backbone", expected=backbone)
     labels = np.array([it["label"] for it in items])
     cache: dict[str, np.ndarray] = {}
 

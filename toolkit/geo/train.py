@@ -276,17 +276,11 @@ def train(
     start = 0
     ck_path = Path(checkpoint) if checkpoint else None
     if resume and ck_path is not None and ck_path.is_file():
-        from toolkit import weights
+        from toolkit.geo._common import resume as load_training_state
 
-        ck = weights.load_checkpoint(ck_path, kind="geo.country")  # weights_only=True
-        if ck.config.get("arch") != arch:
-            raise ValueError(f"checkpoint {ck_path} holds arch {ck.config.get('arch')!r}, not {arch!r}")
-        if "optimizer" not in ck.extra or "epoch" not in ck.extra:
-            raise ValueError(f"checkpoint {ck_path} has no optimiser state / epoch to resume from")
-        model.load_state_dict(ck.state_dict)
-        opt.load_state_dict(ck.extra["optimizer"])
-        history = list(ck.extra.get("history", []))
-        start = int(ck.extra["epoch"])
+        history, start = load_training_state(
+            ck_path, model, opt, kind="geo.country", key="arch", expected=arch
+        )
     pretrained_used = model.meta.get("pretrained", False)
     model.meta.update(
         {

@@ -22,7 +22,6 @@ place for resizing), manipulations made by :mod:`toolkit.synth.manipulate`.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -117,7 +116,10 @@ class Patches:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.x.tobytes()).hexdigest()
+        """SHA-256 of the patches (bytes + shape + dtype, :func:`toolkit._util.array_sha256`)."""
+        from toolkit._util import array_sha256
+
+        return array_sha256(self.x)
 
     def table(self):
         import pandas as pd

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from toolkit._util import check_stride, input_sha256
-from toolkit.residual._common import ArrayLike
 from toolkit.residual.features import FILTER, ORDER, to_grey
-from toolkit.result import INCONCLUSIVE, NOT_DETECTED, Result
+from toolkit.result import INCONCLUSIVE, NOT_DETECTED, ArrayLike, Result
 
 __all__ = ["HeatMap", "heatmap", "THRESHOLD"]
 

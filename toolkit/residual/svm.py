@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from toolkit.residual._common import load_registered
-
 __all__ = [
     "make_svm",
     "train_svm",
@@ -302,4 +300,6 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL):
     >>> m.weights_name, len(m.weights_sha256)
     ('residual/median5', 64)
     """
-    return load_registered(name_or_path, "residual", KIND)
+    from toolkit import weights
+
+    return weights.load_named(name_or_path, "residual", KIND)

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from toolkit._util import command_line
+
 __all__ = ["train", "image_scores", "choose_threshold", "model_card", "main", "C_GRID", "HEATMAP_STRIDE"]
 
 #: C candidates of the cross-validated SVM
@@ -243,14 +245,9 @@ def main(argv=None) -> dict:
     model, report = train(
         args.manipulation, args.n_train, args.n_test, args.window, args.seed, use_clips=not args.no_clips
     )
-    command = f"python -m toolkit.residual.train --manipulation {args.manipulation}"
+    base = f"python -m toolkit.residual.train --manipulation {args.manipulation}"
     defaults = {"n_train": 200, "n_test": 100, "window": 128, "seed": 0}
-    for key, default in defaults.items():
-        if getattr(args, key) != default:
-            command += f" --{key.replace('_', '-')} {getattr(args, key)}"
-    if args.no_clips:
-        command += " --no-clips"
-    command += " --register"
+    command = command_line(base, args, defaults, ("no_clips",)) + " --register"
     card = model_card(report, command)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp()) / f"residual_{args.manipulation}.pt"
     threshold = report["image_level"]["threshold"]

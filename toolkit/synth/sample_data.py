@@ -16,6 +16,8 @@ Run ``python -m toolkit.synth.sample_data [--out sample_data]``. Contents:
 * ``spatial/spatial_splice.mp4`` — Dspat in small: a central window of the
   H.264 QP 36 version pasted into the MPEG-2 q 3 version, re-encoded (QP 16),
   with the pixel mask ``.mask.png``;
+* ``images/`` — a pristine photo crop, the same with a median-filtered box and
+  its mask (:func:`toolkit.residual.data.write_sample_images`);
 * ``manifest.json`` — every file with its SHA-256 and description.
 """
 
@@ -95,6 +97,11 @@ def build(out: str | Path = "sample_data") -> dict:
     files["spatial/spatial_splice.mp4"] = (
         "central window from an H.264 QP36 version inside an MPEG-2 q3 version, re-encoded H.264 QP16"
     )
+
+    from toolkit.residual.data import write_sample_images
+
+    for name, desc in write_sample_images(out / "images").items():
+        files[f"images/{name}"] = desc
 
     manifest = {
         "rebuild": "python -m toolkit.synth.sample_data",

@@ -53,6 +53,8 @@ __all__ = [
     "load",
     "load_checkpoint",
     "load_state_dict",
+    "load_named",
+    "registry_name",
     "fetch_url",
     "save",
     "register",
@@ -613,3 +615,47 @@ def save(
         torch.save(payload, tmp)
     Path(tmp.name).replace(file)
     return file
+
+
+# --- short method names ------------------------------------------------------------
+def registry_name(name: str, prefix: str) -> str | None:
+    """The registered weights name that ``name`` means: itself or ``prefix/name`` (None when neither).
+
+    >>> registry_name("codec", "focal"), registry_name("focal/codec", "focal"), registry_name("x", "focal")
+    ('focal/codec', 'focal/codec', None)
+    """
+    known = set(available())
+    for candidate in (name, f"{prefix}/{name}"):
+        if candidate in known:
+            return candidate
+    return None
+
+
+def load_named(name_or_path: str | os.PathLike, prefix: str, kind: str, device: str = "cpu"):
+    """Model from a short name (``prefix/name``), a registry name or a checkpoint file.
+
+    Registry names are looked up first (never through the current directory);
+    a string that names no registered weights is read as a file only when it
+    looks like one (``.pt`` suffix or a folder in it); otherwise
+    :class:`toolkit.weights.UnknownWeightsError` lists the known names.
+
+    >>> load_named("no-such-model", "residual", "residual.svm")
+    Traceback (most recent call last):
+    ...
+    toolkit.weights.UnknownWeightsError: no weights registered under 'residual/no-such-model'; known: ...
+    """
+    if isinstance(name_or_path, os.PathLike):
+        return load(Path(name_or_path), device=device, kind=kind)
+    if not isinstance(name_or_path, str):
+        raise TypeError(f"expected a model name or a checkpoint path, got {type(name_or_path).__name__}")
+    name = registry_name(name_or_path, prefix)
+    if name is not None:
+        return load(name, device=device, kind=kind)
+    looks_like_file = name_or_path.endswith(".pt") or (
+        os.sep in name_or_path and not name_or_path.startswith(prefix + "/")
+    )
+    if looks_like_file:
+        return load(Path(name_or_path), device=device, kind=kind)
+    full = name_or_path if name_or_path.startswith(prefix + "/") else f"{prefix}/{name_or_path}"
+    spec(full)  # raises UnknownWeightsError listing the known names
+    raise AssertionError("unreachable")  # pragma: no cover
