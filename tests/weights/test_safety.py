@@ -153,13 +153,16 @@ def test_shipped_checkpoints_load_and_match_the_index():
 
 
 def test_every_method_loader_refuses_the_pickle(tmp_path, marker):
-    from toolkit import focal
+    from toolkit import focal, fsvm, residual
     from toolkit.geo import city, country
 
     f = plant(tmp_path / "evil.pt", marker)
     for load in (focal.load_model, country.load_model, city.load_siamese):
         with pytest.raises(weights.WeightsFormatError):
             load(f, device="cpu")
+    for load in (residual.load_model, fsvm.load_model, fsvm.FSVM.load):
+        with pytest.raises(weights.WeightsFormatError):
+            load(f)
     assert not marker.exists()
 
 
