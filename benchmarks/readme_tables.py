@@ -133,6 +133,20 @@ SHIPPED_CODEC = ("models", "shipped focal/codec")
 FSVM_CURVE = ("full", "curve")
 FSVM_VPC = 4  # the training size the seed reports (videos per class)
 
+#: the case-analysis line under the table: serial vs Dask throughput
+CASE_TEXT = (
+    "Case analysis (`toolkit.case.analyze`, every applicable method on {0} sample_data-sized clips): "
+    "serial {1} files/min, Dask LocalCluster with 2 workers {2} files/min ({3}x), "
+    "{4} MiB peak memory per worker, records identical."
+)
+CASE_NUMBERS = [
+    _n("case_throughput", "case", "files", fmt="{:d}"),
+    _n("case_throughput", "serial", "files_per_min", fmt="{:.1f}"),
+    _n("case_throughput", "dask_local", "files_per_min", fmt="{:.1f}"),
+    _n("case_throughput", "ratio_dask_vs_serial", fmt="{:.2f}"),
+    _n("case_throughput", "dask_local", "peak_rss_mib_per_worker", 0, fmt="{:.0f}"),
+]
+
 #: one row per registered method: (method, registry name, seed, what it decides,
 #: measured text, seed text, doc), texts with ``{0}``, ``{1}``... filled by the numbers
 ROWS: list[dict[str, Any]] = [
@@ -346,6 +360,8 @@ def render_methods(results: dict[str, Any] | None = None) -> str:
         cells = [row["method"], f"`{row['name']}`", row["seed"], row["decides"], measured, seed, doc]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
+    lines.append(_text(results, CASE_TEXT, CASE_NUMBERS))
+    lines.append("")
     lines.append(
         "Numbers: `benchmarks/results/*.json`, written here by `python benchmarks/readme_tables.py`."
     )
@@ -371,6 +387,8 @@ def sources(results: dict[str, Any] | None = None) -> list[tuple[str, str, str]]
         for n in list(row["numbers"]) + list(row["seed_numbers"]):
             shown = n.show(value_of(results, n))
             out.append((row["name"], shown, n.source()))
+    for n in CASE_NUMBERS:
+        out.append(("toolkit.case", n.show(value_of(results, n)), n.source()))
     return out
 
 

@@ -74,3 +74,14 @@ def test_stride_and_roi_checks_refuse_instead_of_truncating():
         with pytest.raises(ValueError, match="roi"):
             check_roi(bad, 32, 32)
     assert check_roi(None, 32, 32) is None
+
+
+def test_a_text_file_is_not_a_video_even_where_ffmpeg_would_render_it(tmp_path):
+    from toolkit.video import probe
+
+    f = tmp_path / "notes.txt"
+    f.write_text("chain of custody notes\n" * 50)
+    with pytest.raises(VideoReadError, match="text file"):
+        probe(f)
+    with pytest.raises(VideoReadError):
+        read_frames(f)

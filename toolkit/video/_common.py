@@ -24,10 +24,14 @@ import av
 from toolkit._util import as_path
 from toolkit.video.errors import VideoReadError
 
-__all__ = ["PICTURE_TYPES", "open_video", "FrameDecoder", "frame_type", "warn_if_damaged"]
+__all__ = ["PICTURE_TYPES", "TEXT_DEMUXERS", "open_video", "FrameDecoder", "frame_type", "warn_if_damaged"]
 
 #: PyAV picture type codes -> 'I' / 'P' / 'B' / 'S' (SI -> I, SP -> P, BI -> B)
 PICTURE_TYPES = {1: "I", 2: "P", 3: "B", 4: "S", 5: "I", 6: "P", 7: "B"}
+
+
+#: FFmpeg demuxers that turn text files into pictures (README.txt would "decode" as ANSI art)
+TEXT_DEMUXERS = ("tty",)
 
 
 class open_video:
@@ -61,6 +65,10 @@ class open_video:
         if not self.container.streams.video:
             self.container.close()
             raise VideoReadError(f"{str(self.path)!r} is not a decodable video: it has no video stream")
+        if self.container.format.name in TEXT_DEMUXERS:
+            # FFmpeg's tty demuxer renders any text file as "ANSI art" frames
+            self.container.close()
+            raise VideoReadError(f"{str(self.path)!r} is a text file, not a video")
         stream = self.container.streams.video[0]
         if stream.codec_context is None or stream.codec_context.name is None:
             self.container.close()
