@@ -107,6 +107,10 @@ class Method:
     codecs : video codecs it reads (empty: any); min_frames, min_side : smallest input.
     needs : parameters the caller must give (e.g. ``("model",)`` for F-SVM without a shipped model).
     defaults : parameters :meth:`run` passes unless the caller overrides them.
+    model_param : the parameter that takes the method's model(s) (``"model"``, or ``"models"`` for a
+        ``{"codec": ..., "quality": ...}`` mapping); ``None`` for a method without a model.
+    model_kind : the checkpoint kind of that model (:func:`toolkit.weights.load`).
+    default_model : the weights the method loads when given none (registry names).
     """
 
     name: str
@@ -121,7 +125,15 @@ class Method:
     min_side: int = 1
     needs: tuple[str, ...] = ()
     defaults: dict = field(default_factory=dict)
+    model_param: str | None = None
+    model_kind: str | None = None
+    default_model: str | dict | None = None
     check: Callable | None = None
+
+    @property
+    def model_prefix(self) -> str:
+        """The package whose short weight names the method accepts (``"codec"`` = ``"focal/codec"``)."""
+        return self.name.split(".")[0]
 
     def applicable(self, info) -> tuple[bool, str]:
         """``(True, "")`` when the method can analyse the file, else ``(False, reason)``.
@@ -264,6 +276,9 @@ register(
         ),
         min_side=64,
         defaults={"model": "codec"},
+        model_param="model",
+        model_kind="focal",
+        default_model="focal/codec",
     )
 )
 register(
@@ -281,6 +296,9 @@ register(
         ),
         min_side=64,
         min_frames=3,
+        model_param="models",
+        model_kind="focal",
+        default_model={"codec": "focal/codec", "quality": "focal/quality"},
     )
 )
 register(
@@ -297,6 +315,9 @@ register(
             "the map have coding traces unlike the rest of the frame."
         ),
         min_side=64,
+        model_param="models",
+        model_kind="focal",
+        default_model={"codec": "focal/codec", "quality": "focal/quality"},
     )
 )
 register(
@@ -319,6 +340,9 @@ register(
             "own model (model=...)."
         ),
         min_side=128,
+        model_param="model",
+        model_kind="residual.svm",
+        default_model="residual/median5",
     )
 )
 register(
@@ -338,6 +362,9 @@ register(
         ),
         codecs=(),
         min_frames=31,
+        model_param="model",
+        model_kind="fsvm",
+        default_model="fsvm/simulated",
     )
 )
 register(
@@ -353,6 +380,9 @@ register(
             "are drawn on a map. A claimed country outside the top-k is a reason to doubt the claim."
         ),
         min_side=32,
+        model_param="model",
+        model_kind="geo.country",
+        default_model="geo/country_demo",
     )
 )
 register(
@@ -369,5 +399,8 @@ register(
         ),
         min_side=32,
         needs=("references",),
+        model_param="model",
+        model_kind="geo.city",
+        default_model="geo/city_demo",
     )
 )

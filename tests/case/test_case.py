@@ -20,7 +20,7 @@ import toolkit.methods as registry
 from toolkit._util import sha256_file
 from toolkit.case import CASE_DEFAULTS, CaseReport, FileRecord, analyze, analyze_file, plan, validate
 from toolkit.case.core import walk
-from toolkit.case.models import DEFAULT_MODELS, get_model, method_models
+from toolkit.case.models import get_model, method_models
 from toolkit.case.report import SCHEMA_FILE, load_schema, without_timings
 from toolkit.weights import WeightsFormatError
 
@@ -290,12 +290,14 @@ def test_repr_html_has_counts_table_and_links_to_file_sections(bad):
 
 # --- models ----------------------------------------------------------------------------------
 def test_models_load_once_per_process_and_match_the_methods_defaults():
+    from toolkit import methods
     from toolkit.focal.models import MODEL_NAMES
     from toolkit.fsvm.model import DEFAULT_MODEL as FSVM_DEFAULT
     from toolkit.geo.city import DEMO_WEIGHTS as CITY_DEFAULT
     from toolkit.geo.country import DEMO_WEIGHTS as COUNTRY_DEFAULT
     from toolkit.residual.svm import DEFAULT_MODEL as RESIDUAL_DEFAULT
 
+    DEFAULT_MODELS = {name: methods.get(name).default_model for name in methods.names()}
     assert DEFAULT_MODELS["focal.classify"] == MODEL_NAMES["codec"]
     assert DEFAULT_MODELS["focal.temporal"] == DEFAULT_MODELS["focal.spatial"] == MODEL_NAMES
     assert DEFAULT_MODELS["residual.heatmap"] == RESIDUAL_DEFAULT and DEFAULT_MODELS["fsvm"] == FSVM_DEFAULT

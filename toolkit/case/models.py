@@ -4,8 +4,10 @@
 method knows such as ``"codec"``) or a checkpoint file into the model, through
 :func:`toolkit.weights.load` and a per-process cache; a model object passes through.
 :func:`method_models` gives the ``model=`` / ``models=`` argument of one method: the caller's
-model, else the method's own default weights (:data:`DEFAULT_MODELS`) from the same cache, so
-that a case of a thousand files loads every network once.
+model, else the method's own default weights (its registry entry's ``default_model``,
+:mod:`toolkit.methods`) from the same cache, so that a case of a thousand files loads every
+network once. Which parameter takes the model and of which checkpoint kind also comes from the
+registry entry (``model_param``, ``model_kind``).
 
 >>> get_model("focal/codec") is get_model("focal/codec")
 True
@@ -19,14 +21,10 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from toolkit.result import json_safe
 
 __all__ = [
-    "DEFAULT_MODELS",
-    "MODEL_PARAM",
-    "MODEL_KIND",
     "get_model",
     "method_models",
     "model_ref",
@@ -34,41 +32,6 @@ __all__ = [
     "collect_models",
     "clear_cache",
 ]
-
-#: the parameter through which each method takes its model(s)
-MODEL_PARAM: dict[str, str] = {
-    "focal.classify": "model",
-    "focal.temporal": "models",
-    "focal.spatial": "models",
-    "residual.heatmap": "model",
-    "fsvm": "model",
-    "geo.country": "model",
-    "geo.city": "model",
-}
-
-#: (checkpoint kind, short-name prefix) of each method's weights
-MODEL_KIND: dict[str, tuple[str, str]] = {
-    "focal.classify": ("focal", "focal"),
-    "focal.temporal": ("focal", "focal"),
-    "focal.spatial": ("focal", "focal"),
-    "residual.heatmap": ("residual.svm", "residual"),
-    "fsvm": ("fsvm", "fsvm"),
-    "geo.country": ("geo.country", "geo"),
-    "geo.city": ("geo.city", "geo"),
-}
-
-#: the weights each method loads when the caller names none: the methods' own defaults
-#: (``toolkit.focal.MODEL_NAMES``, ``toolkit.residual.svm.DEFAULT_MODEL``,
-#: ``toolkit.fsvm.model.DEFAULT_MODEL``, the geo demo weights; a test keeps them equal)
-DEFAULT_MODELS: dict[str, Any] = {
-    "focal.classify": "focal/codec",
-    "focal.temporal": {"codec": "focal/codec", "quality": "focal/quality"},
-    "focal.spatial": {"codec": "focal/codec", "quality": "focal/quality"},
-    "residual.heatmap": "residual/median5",
-    "fsvm": "fsvm/simulated",
-    "geo.country": "geo/country_demo",
-    "geo.city": "geo/city_demo",
-}
 
 #: the patch window the shipped residual model was trained on (another window: the method picks)
 _RESIDUAL_WINDOW = 128
@@ -88,17 +51,17 @@ def _load_file(file: str, mtime_ns: int, size: int, device: str):
     return weights.load(Path(file), device=device)
 
 
-#: (weights, kind) pairs whose checkpoint kind was checked in this process
-_KIND_CHECKED: set = set()
-
-
 def _checked(model, source, kind: str | None):
-    """``model`` once its checkpoint ``source`` is known to be of ``kind`` (WeightsFormatError if not)."""
-    if kind is not None and (source, kind) not in _KIND_CHECKED:
+    """``model`` when its checkpoint (``source``) is of ``kind``; ``WeightsFormatError`` if not.
+
+    :func:`toolkit.weights.load` records the kind on the model (``weights_kind``), so a cached
+    model is checked without reading its file again.
+    """
+    loaded = getattr(model, "weights_kind", kind)
+    if kind is not None and loaded != kind:
         from toolkit import weights
 
-        weights.load_checkpoint(source, kind=kind)
-        _KIND_CHECKED.add((source, kind))
+        raise weights.WeightsFormatError(f"{source} holds a {loaded!r} checkpoint, not {kind!r}")
     return model
 
 
@@ -109,12 +72,11 @@ def clear_cache() -> None:
     """
     _load_registered.cache_clear()
     _load_file.cache_clear()
-    _KIND_CHECKED.clear()
 
 
 def get_model(spec, *, kind: str | None = None, prefix: str | None = None, device: str = "auto"):
     """The model ``spec`` names, loaded once per process (cache keyed on the registry name and
-    device, or the file's path, size, mtime and device; its checkpoint kind checked once).
+    device, or the file's path, size, mtime and device; its checkpoint kind checked on each call).
 
     Parameters
     ----------
@@ -162,15 +124,18 @@ def method_models(name: str, params: Mapping, models: Mapping | None = None) -> 
     """The model argument(s) method ``name`` runs with in a case, loaded through :func:`get_model`.
 
     The caller's ``models[name]`` first, else a model named in ``params`` (``model=`` /
-    ``models=``), else the method's default weights (:data:`DEFAULT_MODELS`); ``{}`` for a method
-    that takes no model. ``ValueError`` when ``models`` gives one to such a method.
+    ``models=``), else the method's default weights (``toolkit.methods.get(name).default_model``);
+    ``{}`` for a method that takes no model. ``ValueError`` when ``models`` gives one to such a method.
 
     >>> sorted(method_models("focal.temporal", {}))
     ['models']
     >>> method_models("vpf", {})
     {}
     """
-    param = MODEL_PARAM.get(name)
+    from toolkit import methods
+
+    entry = methods.get(name)
+    param = entry.model_param
     given = models is not None and name in models
     if param is None:
         if given:
@@ -183,7 +148,7 @@ def method_models(name: str, params: Mapping, models: Mapping | None = None) -> 
     elif name == "residual.heatmap" and int(params.get("window", _RESIDUAL_WINDOW)) != _RESIDUAL_WINDOW:
         return {}  # the shipped model is for 128-pixel windows: the method picks one for this window
     else:
-        spec = DEFAULT_MODELS.get(name)
+        spec = entry.default_model
     if spec is None:
         return {}
     if param == "models" and not isinstance(spec, Mapping):
@@ -191,8 +156,7 @@ def method_models(name: str, params: Mapping, models: Mapping | None = None) -> 
             f"method {name!r} takes a mapping of models ({{'codec': ..., 'quality': ...}}), "
             f"got {type(spec).__name__}"
         )
-    kind, prefix = MODEL_KIND.get(name, (None, None))
-    return {param: get_model(spec, kind=kind, prefix=prefix)}
+    return {param: get_model(spec, kind=entry.model_kind, prefix=entry.model_prefix)}
 
 
 def model_ref(model) -> dict | str:
@@ -246,10 +210,13 @@ def collect_models(records) -> dict:
     >>> collect_models([])
     {}
     """
+    from toolkit import methods
+
+    params = {name: methods.get(name).model_param for name in methods.names()}
     out: dict[str, dict] = {}
     for rec in records:
         for m in rec.methods:
-            param = MODEL_PARAM.get(m.method)
+            param = params.get(m.method)
             if param is None or param not in m.params or m.status != "ok":
                 continue
             out.setdefault(m.method, {})

@@ -543,8 +543,8 @@ def load(
 ):
     """The model of a checkpoint, built, on ``device`` and in eval mode.
 
-    The model gets ``weights_name`` (registry name or None), ``weights_sha256``
-    and ``card`` attributes, for results' ``params``.
+    The model gets ``weights_name`` (registry name or None), ``weights_sha256``,
+    ``weights_kind`` and ``card`` attributes, for results' ``params``.
 
     Parameters
     ----------
@@ -564,7 +564,13 @@ def load(
     model = getattr(import_module(module), func)(ck)
     if hasattr(model, "to") and hasattr(model, "eval"):
         model = model.to(resolve_device(device)).eval()
-    for attr, value in (("weights_name", ck.name), ("weights_sha256", ck.sha256), ("card", ck.card)):
+    named = (
+        ("weights_name", ck.name),
+        ("weights_sha256", ck.sha256),
+        ("weights_kind", ck.kind),
+        ("card", ck.card),
+    )
+    for attr, value in named:
         try:
             setattr(model, attr, value)
         except AttributeError:
