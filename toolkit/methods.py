@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from toolkit._util import as_path
+from toolkit.image import IMAGE_SUFFIXES
 
 __all__ = ["Method", "MediaInfo", "names", "get", "run", "inspect", "register", "INPUT_KINDS"]
 
 #: what a method takes
 INPUT_KINDS = ("video", "image", "image_pair")
-
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".ppm", ".pgm"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def inspect(path: str | os.PathLike) -> MediaInfo:
     from PIL import Image, UnidentifiedImageError
 
     p = as_path(path)
-    if p.suffix.lower() in _IMAGE_SUFFIXES:
+    if p.suffix.lower() in IMAGE_SUFFIXES:
         try:
             with Image.open(p) as im:
                 return MediaInfo(str(p), "image", im.width, im.height, 1, (im.format or p.suffix[1:]).lower())

@@ -33,6 +33,7 @@ from time import perf_counter
 from typing import Any
 
 from toolkit import __version__
+from toolkit.image import IMAGE_SUFFIXES
 from toolkit.result import json_safe
 
 __all__ = [
@@ -97,8 +98,6 @@ VIDEO_SUFFIXES = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .m2v .m2ts .mts .ts .3gp .3g2 .flv .wmv .asf .ogv "
     ".264 .h264 .265 .h265 .hevc .y4m .mjpeg .mj2 .dv .vob .mxf".split()
 )
-#: file suffixes of images (as :func:`toolkit.methods.inspect` knows them)
-IMAGE_SUFFIXES = frozenset(".png .jpg .jpeg .tif .tiff .bmp .webp .gif .ppm .pgm".split())
 #: FFmpeg "video" decoders of text files (FFmpeg renders a .txt file as ANSI art): not evidence video
 TEXT_CODECS = frozenset({"ansi", "bintext", "xbin", "idf", "tty"})
 

@@ -17,7 +17,10 @@ import os
 
 import numpy as np
 
-__all__ = ["load_image", "image_sha256", "exif_gps", "ImageInput"]
+__all__ = ["load_image", "image_sha256", "exif_gps", "ImageInput", "IMAGE_SUFFIXES"]
+
+#: file suffixes read as images (by :func:`toolkit.methods.inspect` and the case analysis)
+IMAGE_SUFFIXES = frozenset(".png .jpg .jpeg .tif .tiff .bmp .webp .gif .ppm .pgm".split())
 
 ImageInput = "str | os.PathLike | bytes | np.ndarray | PIL.Image.Image"
 
