@@ -12,13 +12,14 @@ from toolkit.focal.temporal import (
     TemporalResult,
     detect,
     distance_signal,
+    disturbed_pairs,
     find_cuts,
     frame_descriptors,
     suppress_iframes,
 )
 from toolkit.synth import encode, temporal_splice
 from toolkit.synth.sources import photo_sequence
-from toolkit.video import VideoReadError
+from toolkit.video import VideoReadError, gop_structure
 
 from ._shipped import needs_shipped_weights
 
@@ -106,15 +107,99 @@ def test_suppression_removes_periodic_spikes_but_keeps_a_splice_on_an_i_frame():
     raw = distance_signal(f)
     score_raw = raw / np.median(raw)
     assert len(find_cuts(score_raw, 20)) >= 5  # every I-frame fires without suppression
-    sup, touched = suppress_iframes(raw, f, iframes)
+    # disturbed=1: the I-frame alone is disturbed, two pairs each
+    sup, touched = suppress_iframes(raw, f, iframes, mode="bridge", disturbed=1)
     assert touched.sum() == 1 + 2 * 5 + 1  # frame 0 and frame 60 touch one pair each
     cuts = find_cuts(sup / np.median(sup), 20)
     assert cuts == [29]  # the splice survives, the GOP peaks are gone
-    # 'discard' (the seed's evaluation) removes the GOP peaks and, by design, this splice too
-    dis, _ = suppress_iframes(raw, f, iframes, mode="discard")
-    assert find_cuts(dis / np.median(dis), 20) == []
     # bridge value is the distance across the I-frame
     np.testing.assert_allclose(sup[29], np.sum((f[29] - f[31]) ** 2))
+    # 'discard' (the seed's evaluation) removes the GOP peaks and, by design, this splice too
+    dis, _ = suppress_iframes(raw, f, iframes, mode="discard", disturbed=1)
+    assert find_cuts(dis / np.median(dis), 20) == []
+    # the default disturbs the frame after each I-frame as well: three pairs per inner I-frame,
+    # and the bridge spans both disturbed frames
+    sup2, touched2 = suppress_iframes(raw, f, iframes, mode="bridge")
+    assert touched2.sum() == 2 + 3 * 5 + 1
+    np.testing.assert_allclose(sup2[29], np.sum((f[29] - f[32]) ** 2))
+    assert find_cuts(sup2 / np.median(sup2), 20) == [29]
+
+
+def test_rate_control_step_after_an_i_frame_is_discarded_not_bridged():
+    # a camera's rate control steps the quality one frame after its I-frame at 20: no splice
+    f = np.zeros((40, 2)) + [0.5, 0.5]
+    f[20] = [0.9, 0.1]  # the I-frame
+    f[22:] = [0.2, 0.8]  # the P-frames from 22 on are coded at another quality
+    f += np.random.default_rng(3).normal(0, 1e-3, f.shape)
+    raw = distance_signal(f)
+    dis, touched = suppress_iframes(raw, f, [0, 20])
+    assert list(np.flatnonzero(touched)) == [0, 1, 19, 20, 21]
+    assert find_cuts(dis / np.median(dis), 20) == []
+    brg, _ = suppress_iframes(raw, f, [0, 20], mode="bridge")
+    assert find_cuts(brg / np.median(brg), 20) == [19]  # the bridge sees the step, as designed
+    # disturbed=1 leaves the step at (21, 22) as a false cut
+    one, _ = suppress_iframes(raw, f, [0, 20], disturbed=1)
+    assert find_cuts(one / np.median(one), 20) == [21]
+
+
+def test_disturbed_pairs_with_a_frame_step():
+    idx = np.arange(0, 50, 5)  # frames 0, 5, ..., 45
+    # I-frame 12 lies inside the pair (10, 15); its next frame 13 too; I-frame 30 is analysed
+    assert [list(g) for g in disturbed_pairs(idx, [12, 30], disturbed=2)] == [[2], [5, 6]]
+    assert [list(g) for g in disturbed_pairs(idx, [14], disturbed=2)] == [[2, 3]]  # 14, 15 disturbed
+    assert disturbed_pairs(idx, [3, 4, 5]) == []  # an all-intra stretch disturbs nothing
+    with pytest.raises(ValueError, match="disturbed"):
+        disturbed_pairs(idx, [10], disturbed=0)
+    with pytest.raises(ValueError, match="increasing"):
+        disturbed_pairs(idx[::-1], [10])
+
+
+class Brightness:
+    """Mean grey level of each patch (/255): a descriptor that sees brightness steps only."""
+
+    num_classes = 1
+    classes = ("grey",)
+
+    def __call__(self, luma, stride):
+        y = np.asarray(luma, np.float32)
+        return np.stack([extract_patches(f, stride).mean(axis=(-2, -1))[..., None] / 255.0 for f in y])
+
+
+def test_step_refinement_keeps_an_abrupt_cut_and_drops_a_ramp():
+    rng = np.random.default_rng(4)
+    noise = rng.normal(0, 0.3, (40, 64, 64))
+    cut = np.where(np.arange(40)[:, None, None] < 21, 100.0, 140.0) + noise  # abrupt: between 20 and 21
+    ramp = 100.0 + np.clip(np.arange(40) - 14, 0, 8)[:, None, None] * 5.0 + noise  # +5 a frame, 14..22
+    ext = {"codec": Brightness()}
+    for frames in (cut, ramp):
+        frames = np.clip(frames, 0, 255).astype(np.uint8)
+        coarse = detect(frames, models=ext, features="codec", step=4, refine=False, i_frames=[0])
+        assert len(coarse.cuts) == 1  # at a 4-frame step both look like one jump
+    c = detect(np.clip(cut, 0, 255).astype(np.uint8), models=ext, features="codec", step=4, i_frames=[0])
+    assert c.cuts == [20]  # confirmed and placed on the exact frame
+    assert c.params["refined"][0]["pair"] == [20, 24] and c.params["refined"][0]["at"] == 20
+    r = detect(np.clip(ramp, 0, 255).astype(np.uint8), models=ext, features="codec", step=4, i_frames=[0])
+    assert r.cuts == [] and r.params["refined"] and r.params["refined"][0]["fine_score"] < r.threshold
+    assert r.verdict == "not_detected"
+
+
+def test_floor_keeps_a_steady_clip_from_calling_fluctuations_splices():
+    from toolkit.focal.model import FocalNet
+
+    frames = np.full((12, 64, 64), 128, np.uint8)
+    frames[6:] = 129  # a one-grey-level change: some Δf, but nothing a codec would do
+    nets = {"codec": FocalNet(4)}
+    r = detect(frames, models=nets, features="codec", floor=None, i_frames=[0])
+    assert r.params["floor_rule"] == "none" and r.background == r.params["median_distance"]
+    big = float(r.distance.max()) + 1.0
+    f = detect(frames, models=nets, features="codec", floor=big, i_frames=[0])
+    assert f.background == big and f.cuts == [] and f.params["floor_rule"] == "fixed"
+    assert np.all(f.scores < 1.0)
+    # random networks have no calibration: the floor is off
+    c = detect(frames, models=nets, features="codec", i_frames=[0])
+    assert c.params["floor_rule"] == "none" and c.params["floor_calibration"] is None
+    with pytest.raises(ValueError, match="floor"):
+        detect(frames, models=nets, features="codec", floor=-1.0)
 
 
 def test_all_intra_video_is_left_alone():
@@ -138,10 +223,11 @@ def test_iframe_suppression_removes_gop_false_alarms_on_a_non_spliced_video(mpeg
     with_ = detect(mpeg2_gop10, models=ext, features="codec", stride=16)
     assert without.i_frames == (0, 10, 20)
     # without suppression the I-frames at 10 and 20 raise false alarms next to them
-    assert len(without.cuts) >= 2 and set(without.cuts) <= {9, 10, 19, 20}
+    assert len(without.cuts) >= 2 and set(without.cuts) <= {0, 9, 10, 19, 20}
     assert with_.cuts == []  # with it: no false alarm on this pristine video
-    assert with_.suppressed.sum() == 5  # (9,10),(10,11),(19,20),(20,21) and (0,1)
-    np.testing.assert_array_equal(with_.raw_distance, without.distance)
+    # (9,10),(10,11),(11,12), (19,20),(20,21),(21,22) and (0,1),(1,2): each I-frame and the frame after
+    assert list(np.flatnonzero(with_.suppressed)) == [0, 1, 9, 10, 11, 19, 20, 21]
+    np.testing.assert_array_equal(with_.raw_distance, without.raw_distance)
 
 
 def test_detects_the_splice_of_a_re_encoded_temporal_splice(spliced):
@@ -166,7 +252,7 @@ def test_step_roi_and_arrays(spliced, frames30):
     ext = {"codec": Blockiness()}
     r = detect(path, models=ext, features="codec", stride=16, step=2)
     assert list(r.frame_index) == list(range(0, truth["n_frames"], 2))
-    assert r.params["suppression_skipped"]
+    assert r.suppressed[0] and r.params["refine"]  # suppression works with any step
     roi = detect(path, models=ext, features="codec", stride=16, roi=(16, 32, 64, 64))
     assert roi.params["roi"] == [16, 32, 64, 64]
     full = detect(path, models=ext, features="codec", stride=16)
@@ -242,6 +328,12 @@ def test_shipped_models_on_the_sample_temporal_splice():
     if not video.exists():
         pytest.skip("sample_data/temporal/temporal_splice.mp4 missing: python -m toolkit.synth.sample_data")
     truth = json.loads(Path(str(video) + ".json").read_text())
-    r = detect(video, start=truth["cut"] - 20, count=40)  # 20 frames either side of the splice
+    # 20 frames either side of the splice, which falls on the final encode's I-frame 60
+    assert 60 in gop_structure(video).i_frames
+    r = detect(video, start=truth["cut"] - 20, count=40, suppress="bridge")
+    assert int(r.pairs[np.argmax(r.raw_distance)]) == truth["boundary"]
     assert int(r.pairs[np.argmax(r.distance)]) == truth["boundary"]
-    assert truth["boundary"] in r.cuts
+    assert truth["boundary"] in r.cuts and r.params["floor_rule"] == "calibrated"
+    # the default ('discard') is blind inside the frames an I-frame disturbs, by design
+    d = detect(video, start=truth["cut"] - 20, count=40)
+    assert d.suppressed[truth["boundary"] - (truth["cut"] - 20)] and truth["boundary"] not in d.cuts

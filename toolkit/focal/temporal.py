@@ -6,24 +6,29 @@ between two differently coded shots shows as a peak of the squared Euclidean
 distance between consecutive descriptors, Δf(n) = ||f(n) − f(n+1)||² (eq. 12).
 
 The current encoding's I-frames also make peaks, once per GOP (seed, Fig. 4b):
-an I-frame is coded at another quality than the P-frames around it. Their
-positions are known from the bitstream (:func:`toolkit.video.frame_types`), so
-:func:`suppress_iframes` replaces the two distances touching each I-frame by
-the distance *across* it (f(i−1) to f(i+1)) and the local background, which
-removes the periodic false peaks but still sees a splice that falls on an
-I-frame.
+an I-frame is coded at another quality than the P-frames around it, and a
+camera's rate control often steps the quality on the frames right after it.
+Their positions are known from the bitstream (:func:`toolkit.video.gop_structure`),
+so :func:`suppress_iframes` sets the pairs they disturb to the local background
+(the seed's evaluation discards these GOP false positives), with any frame step.
+
+A cut is a local maximum of Δf above ``threshold`` times the video's background:
+its median Δf, never below a floor calibrated for the shipped models on pristine
+videos (:func:`calibrated_floor`), so that the small quality fluctuations of a
+steady camera clip are not called splices. With a frame step, each candidate is
+confirmed on the frames in between (a splice is abrupt; a rate-control ramp is not).
 
 >>> from toolkit.focal.temporal import detect
->>> r = detect("sample_data/temporal/temporal_splice.mp4", features="quality", start=56, count=6,
-...            stride=64, device="cpu")     # 6 frames around the splice after frame 59
->>> r.verdict, r.cuts, r.score > r.threshold
-('forged', [59], True)
+>>> r = detect("sample_data/single/single_h264.mp4", count=16, stride=64, device="cpu")  # pristine
+>>> r.verdict, r.params["floor_rule"], r.score < r.threshold
+('not_detected', 'calibrated', True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +51,13 @@ from toolkit.result import INCONCLUSIVE, NOT_DETECTED, Result
 __all__ = [
     "FEATURE_SETS",
     "DEFAULT_THRESHOLD",
+    "DEFAULT_RELATIVE",
+    "DEFAULT_DISTURBED",
+    "CALIBRATION_FILE",
+    "calibrated_floor",
+    "disturbed_pairs",
+    "confirm_cuts",
+    "persistent_distance",
     "MIN_PAIRS",
     "SUPPRESS_MODES",
     "TemporalResult",
@@ -56,8 +68,13 @@ __all__ = [
     "find_cuts",
 ]
 
-DEFAULT_THRESHOLD = 20.0
-SUPPRESS_MODES = ("bridge", "discard")
+#: the per-video rule, used where no calibrated threshold applies: a cut's Δf must exceed this
+#: many times the video's median Δf
+DEFAULT_RELATIVE = 20.0
+DEFAULT_THRESHOLD = DEFAULT_RELATIVE
+SUPPRESS_MODES = ("discard", "bridge")
+#: frames disturbed from each I-frame on (the I-frame and the P-frame after it, see disturbed_pairs)
+DEFAULT_DISTURBED = 2
 #: fewest frame pairs whose median Δf is a background a splice can stand out of: with 1 or 2
 #: pairs the score (Δf / median) is at most 1 or 2, so no cut can reach a threshold > 2
 MIN_PAIRS = 3
@@ -100,10 +117,42 @@ def distance_signal(descriptors: np.ndarray) -> np.ndarray:
     >>> distance_signal(np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]))
     array([0., 2.])
     """
-    f = np.asarray(descriptors, dtype=np.float64)
-    if f.ndim != 2 or len(f) < 2:
+    try:
+        f = np.asarray(descriptors, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("descriptors must be a T x K array of numbers") from None
+    if f.ndim != 2 or len(f) < 2 or f.shape[1] < 1:
         raise ValueError("descriptors must be T x K with T >= 2 frames")
-    return np.sum(np.diff(f, axis=0) ** 2, axis=1)
+    if not np.isfinite(f).all():
+        raise ValueError("descriptors hold NaN or infinite values")
+    with np.errstate(over="ignore"):
+        return np.sum(np.diff(f, axis=0) ** 2, axis=1)
+
+
+def persistent_distance(distance: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
+    """Δf(n) kept only where the change persists: min of Δf(n), ||f(n) − f(n+2)||², ||f(n−1) − f(n+1)||².
+
+    A splice between frames n and n+1 changes every frame after it, so the distances that
+    cross the cut from one frame further away are as large as Δf(n); a single frame that the
+    networks see differently (a one-frame outlier) makes two peaks, each of which has a small
+    crossing distance. Missing neighbours at the ends are ignored.
+
+    >>> f = np.array([[0.0], [0.0], [1.0], [0.0], [0.0]])        # frame 2 is an outlier
+    >>> persistent_distance(distance_signal(f), f)
+    array([0., 0., 0., 0.])
+    >>> g = np.array([[0.0], [0.0], [1.0], [1.0], [1.0]])        # a step between 1 and 2
+    >>> persistent_distance(distance_signal(g), g)
+    array([0., 1., 0., 0.])
+    """
+    d = np.asarray(distance, dtype=np.float64).copy()
+    f = np.asarray(descriptors, dtype=np.float64)
+    if d.shape != (len(f) - 1,):
+        raise ValueError(f"distance must have one value per pair ({len(f) - 1}), got {d.shape}")
+    if len(f) >= 3:
+        ahead = np.sum((f[:-2] - f[2:]) ** 2, axis=1)  # f(n) to f(n+2), n = 0 .. T-3
+        d[:-1] = np.minimum(d[:-1], ahead)
+        d[1:] = np.minimum(d[1:], ahead)  # f(n-1) to f(n+1), n = 1 .. T-2
+    return d
 
 
 def _background(values: np.ndarray) -> float:
@@ -114,39 +163,100 @@ def _background(values: np.ndarray) -> float:
     return float(max(np.median(v), 1e-12))
 
 
+def disturbed_pairs(
+    frame_index: np.ndarray, i_frames: Iterable[int], disturbed: int = DEFAULT_DISTURBED
+) -> list[np.ndarray]:
+    """The pairs of analysed frames that each I-frame of the current encoding disturbs.
+
+    An I-frame ``i`` is coded at another quality than the P-frames around it, and an
+    encoder's rate control often steps the quality on the frames right after it, so the
+    frames ``i, ..., i + disturbed − 1`` are disturbed. A pair of consecutive analysed
+    frames (a, b) is disturbed when it spans one of the transitions (j, j + 1) for
+    j = i − 1, ..., i + disturbed − 1, i.e. when ``b >= i`` and ``a <= i + disturbed − 1``.
+    With ``step > 1`` a pair can span an I-frame that is not analysed; it is disturbed
+    too. I-frames next to another I-frame (an all-intra stretch) disturb nothing: there
+    is no I/P quality contrast there.
+
+    Parameters
+    ----------
+    frame_index : array of int, T
+        Frame numbers of the analysed frames (increasing).
+    i_frames : iterable of int
+        Frame numbers of the I-frames.
+    disturbed : int
+        How many frames from an I-frame on are disturbed (>= 1).
+
+    Returns
+    -------
+    list of int arrays
+        For each I-frame that disturbs an analysed pair (in increasing order), the indices of
+        its pairs (contiguous, into the T − 1 pairs).
+
+    >>> disturbed_pairs(np.arange(10), [0, 4], disturbed=2)
+    [array([0, 1]), array([3, 4, 5])]
+    >>> disturbed_pairs(np.arange(0, 20, 5), [10], disturbed=2)   # step 5: pair (5, 10), (10, 15)
+    [array([1, 2])]
+    """
+    if int(disturbed) != disturbed or disturbed < 1:
+        raise ValueError(f"disturbed must be a whole number >= 1, got {disturbed!r}")
+    idx = np.asarray(frame_index, dtype=np.int64)
+    if idx.ndim != 1 or (len(idx) > 1 and np.any(np.diff(idx) <= 0)):
+        raise ValueError("frame_index must be a 1-D increasing sequence of frame numbers")
+    iset = sorted({int(i) for i in i_frames})
+    a, b = idx[:-1], idx[1:]
+    out = []
+    for i in iset:
+        if (i - 1) in iset or (i + 1) in iset:
+            continue  # all-intra stretch
+        hit = np.flatnonzero((b >= i) & (a <= i + int(disturbed) - 1))
+        if hit.size:
+            out.append(hit)
+    return out
+
+
 def suppress_iframes(
     distance: np.ndarray,
     descriptors: np.ndarray,
     i_frames: Iterable[int],
     window: int = 15,
-    mode: str = "bridge",
+    mode: str = "discard",
+    *,
+    frame_index: np.ndarray | None = None,
+    disturbed: int = DEFAULT_DISTURBED,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Remove the GOP-periodic peaks that the current encoding's I-frames cause.
 
-    For every I-frame ``i`` that sits between two non-I frames, the pair
-    ``(i−1, i)`` gets the distance across the I-frame, ||f(i−1) − f(i+1)||²
-    (so a splice at the I-frame is still seen), and the pair ``(i, i+1)`` gets
-    the local background (median of the untouched distances within
-    ``window`` pairs): it carries no evidence that the I-frame itself does not
-    spoil. An I-frame at the first or last frame only resets its single pair
-    to the background. Runs of consecutive I-frames (all-intra video) are left
-    as they are: there is no I/P quality contrast there.
+    The pairs each I-frame disturbs (:func:`disturbed_pairs`: the pair into the I-frame and
+    the pairs across the ``disturbed`` frames from it on) carry no evidence of a splice that
+    the I-frame itself does not spoil. ``mode='discard'`` (the seed's evaluation, which
+    discards the GOP false positives) sets each of them to the local background, the median
+    of the undisturbed distances within ``window`` pairs. It is blind to a splice inside the
+    disturbed frames, but it is the mode that keeps a camera's rate control, which steps the
+    quality right after its I-frames, from looking like a splice.
 
-    ``mode='discard'`` resets both pairs to the background instead (the seed's
-    evaluation, which discards the GOP false positives): simpler, but blind to a
-    splice that falls exactly on an I-frame.
+    ``mode='bridge'`` gives the first disturbed pair the distance *across* the disturbed
+    frames (from the frame before the I-frame to the first undisturbed analysed frame) and
+    the others the background, so a splice that falls on an I-frame is still seen, and so is
+    a quality step that an encoder makes at its I-frames. A disturbed stretch that reaches the
+    first or last analysed frame has nothing to bridge to and is set to the background.
 
     Parameters
     ----------
     distance : array, T − 1
-        Δf(n) between frames n and n+1.
+        Δf(n) between analysed frames n and n+1.
     descriptors : array, T x K
         The frame descriptors that gave ``distance``.
     i_frames : iterable of int
-        Positions (0-based, in the analysed sequence) of the I-frames.
+        The I-frames: frame numbers when ``frame_index`` is given, else positions (0-based)
+        in the analysed sequence.
     window : int
         Half-width, in pairs, of the local background.
-    mode : {'bridge', 'discard'}
+    mode : {'discard', 'bridge'}
+    frame_index : array of int, T, optional
+        Frame numbers of the analysed frames (default ``0 .. T−1``; with ``step > 1``,
+        ``start, start + step, ...``).
+    disturbed : int
+        Frames disturbed from each I-frame on (see :func:`disturbed_pairs`).
 
     Returns
     -------
@@ -157,6 +267,8 @@ def suppress_iframes(
     array([0., 0., 1., 1., 0., 0.])
     >>> s, touched = suppress_iframes(d, f, [0, 3]); s
     array([0., 0., 0., 0., 0., 0.])
+    >>> touched.astype(int)
+    array([1, 1, 1, 1, 1, 0])
     """
     if mode not in SUPPRESS_MODES:
         raise ValueError(f"mode must be one of {', '.join(SUPPRESS_MODES)}, got {mode!r}")
@@ -165,36 +277,25 @@ def suppress_iframes(
     t = len(f)
     if d.shape != (t - 1,):
         raise ValueError(f"distance must have one value per pair ({t - 1}), got {d.shape}")
-    iset = {int(i) for i in i_frames if 0 <= int(i) < t}
+    idx = np.arange(t) if frame_index is None else np.asarray(frame_index, dtype=np.int64)
+    if idx.shape != (t,):
+        raise ValueError(f"frame_index must have one frame number per descriptor ({t}), got {idx.shape}")
+    groups = disturbed_pairs(idx, i_frames, disturbed)
     touched = np.zeros(t - 1, bool)
-    across: dict[int, float] = {}
-    reset: list[int] = []
-    for i in sorted(iset):
-        if (i - 1) in iset or (i + 1) in iset:
-            continue  # all-intra stretch: no I/P contrast to remove
-        if 0 < i < t - 1:
-            if mode == "bridge":
-                across[i - 1] = float(np.sum((f[i - 1] - f[i + 1]) ** 2))
-            else:
-                reset.append(i - 1)
-            reset.append(i)
-            touched[[i - 1, i]] = True
-        elif i == 0 and t > 1:
-            reset.append(0)
-            touched[0] = True
-        elif i == t - 1:
-            reset.append(t - 2)
-            touched[t - 2] = True
-    out = d.copy()
+    for g in groups:
+        touched[g] = True
     clean = np.where(touched, np.nan, d)
-    for n, v in across.items():
-        out[n] = v
-    for n in reset:
-        lo, hi = max(0, n - window), min(t - 1, n + window + 1)
-        local = clean[lo:hi]
-        if not np.isfinite(local).any():
-            local = clean
-        out[n] = float(np.nanmedian(local)) if np.isfinite(local).any() else 0.0
+    out = d.copy()
+    for g in groups:
+        bridge = mode == "bridge" and g[0] > 0 and g[-1] < t - 2
+        for n in g:
+            lo, hi = max(0, n - window), min(t - 1, n + window + 1)
+            local = clean[lo:hi]
+            if not np.isfinite(local).any():
+                local = clean
+            out[n] = float(np.nanmedian(local)) if np.isfinite(local).any() else 0.0
+        if bridge:
+            out[g[0]] = float(np.sum((f[g[0]] - f[g[-1] + 1]) ** 2))
     return out, touched
 
 
@@ -212,6 +313,71 @@ def find_cuts(score: np.ndarray, threshold: float) -> list[int]:
         if s[n] >= left and s[n] > right:
             cuts.append(int(n))
     return cuts
+
+
+def confirm_cuts(
+    scores: np.ndarray,
+    frame_index: np.ndarray,
+    threshold: float,
+    fine: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    floor: float = 0.0,
+    i_frames: Iterable[int] = (),
+    mode: str | None = "discard",
+    disturbed: int = DEFAULT_DISTURBED,
+    persist: bool = True,
+) -> tuple[list[int], list[dict]]:
+    """Confirm the candidates of a coarse (``step > 1``) analysis on every frame in between.
+
+    For each pair (a, b) of analysed frames whose score exceeds ``threshold``, ``fine(a, b)``
+    gives the frame numbers a..b and their descriptors; the single-frame pairs there are
+    scored against their local background (their median Δf, never below ``floor``), after
+    the same I-frame suppression. The candidate is kept, at its exact frame, only if one of
+    them exceeds ``threshold``: a splice is abrupt, a rate-control ramp is not.
+
+    Returns
+    -------
+    (cuts, log) : frame numbers n (a cut between n and n + 1), and one dict per candidate.
+
+    >>> f = np.r_[np.zeros(5), np.ones(4)][:, None]             # a step between frames 4 and 5
+    >>> fine = lambda a, b: (np.arange(a, b + 1), f[a : b + 1])
+    >>> confirm_cuts(np.array([0.0, 30.0, 0.0]), np.array([0, 3, 6, 8]), 20.0, fine, floor=1e-3)[0]
+    [4]
+    """
+    cuts: list[int] = []
+    log: list[dict] = []
+    s_ = np.asarray(scores, dtype=np.float64)
+    iset = tuple(int(i) for i in i_frames)
+    for k in np.flatnonzero(s_ > threshold):
+        a, b = int(frame_index[k]), int(frame_index[k + 1])
+        sub, g = fine(a, b)
+        sub = np.asarray(sub, dtype=np.int64)
+        g = np.asarray(g, dtype=np.float64)
+        d = distance_signal(g)
+        if mode is not None and iset:
+            d, _ = suppress_iframes(d, g, iset, mode=mode, frame_index=sub, disturbed=disturbed)
+        if persist:
+            d = persistent_distance(d, g)
+        s = d / max(_background(d), floor)
+        j = int(np.argmax(s))
+        log.append(
+            {"pair": [a, b], "coarse_score": float(s_[k]), "fine_score": float(s[j]), "at": int(sub[j])}
+        )
+        if s[j] > threshold:
+            cuts.append(int(sub[j]))
+    return sorted(set(cuts)), log
+
+
+def _fine_descriptors(video, nets, stride, box, batch) -> Callable[[int, int], tuple[np.ndarray, np.ndarray]]:
+    def fine(a: int, b: int):
+        seg = open_frames(video, indices=list(range(a, b + 1)))
+        idx: list[int] = []
+        desc: list[np.ndarray] = []
+        for i, _, probs in iter_probs(seg, nets, stride, box, batch):
+            idx += i
+            desc.append(frame_descriptors(probs))
+        return np.asarray(idx, dtype=np.int64), np.concatenate(desc)
+
+    return fine
 
 
 # --------------------------------------------------------------------------------------
@@ -232,21 +398,24 @@ class TemporalResult(Result):
     raw_distance : array, T − 1
         Δf(n) = ||f(n) − f(n+1)||² before I-frame suppression.
     distance : array, T − 1
-        The detector's distance signal: ``raw_distance`` after I-frame
-        suppression (equal to it when suppression is off or no I-frame is known).
+        The detector's distance signal: ``raw_distance`` after I-frame suppression and,
+        with ``persist``, :func:`persistent_distance` (equal to it when both are off).
     scores : array, T − 1
-        ``distance`` divided by its median (the background): unit-free, one per pair.
+        ``distance`` divided by ``background``: unit-free, one per pair.
     background : float
-        The median of ``distance``.
+        The median of ``distance``, but never below the floor (``params['floor']``, in Δf
+        units, calibrated on pristine videos for the shipped models; ``params['median_distance']``
+        is the median itself).
     threshold : float
-        Decision threshold on ``scores``; ``cuts`` are the local maxima above it.
+        Decision threshold on ``scores``; ``cuts`` are the local maxima above it (with
+        ``step > 1``, confirmed on the frames in between, see ``detect``'s ``refine``).
     cuts : list of int
         Frame numbers n such that a splice is detected between frame n and the next
         analysed frame (n + 1 when every frame is analysed).
     i_frames : tuple of int
         Frame numbers of the I-frames used for the suppression.
     suppressed : array of bool, T − 1
-        Pairs changed by the suppression.
+        Pairs disturbed by an I-frame (changed by the suppression).
     path, sha256, params, toolkit_version
         See :class:`toolkit.result.Result`; ``params['models']`` names the networks with
         their ``weights_name`` and ``weights_sha256``.
@@ -336,7 +505,7 @@ class TemporalResult(Result):
                 "raw_distance": self.raw_distance,
                 "distance": self.distance,
                 "score": self.scores,
-                "i_frame_adjacent": self.suppressed,
+                "i_frame_disturbed": self.suppressed,
                 "cut": np.isin(self.pairs, self.cuts),
             }
         )
@@ -370,7 +539,7 @@ class TemporalResult(Result):
             y=np.maximum(self.distance, floor),
             mode="lines+markers",
             marker=dict(size=3),
-            name="Δf (I-frames suppressed)" if self.params.get("suppress_iframes") else "Δf",
+            name="Δf (I-frames suppressed)" if self.suppressed.any() else "Δf",
             line=dict(color="#1f77b4"),
             row=1,
             col=1,
@@ -380,7 +549,7 @@ class TemporalResult(Result):
             x=[x[0], x[-1]],
             y=[thr, thr],
             mode="lines",
-            name=f"threshold ({self.threshold:g} x median)",
+            name=f"threshold ({self.threshold:g} x background)",
             line=dict(color="#d62728", dash="dash"),
             row=1,
             col=1,
@@ -425,16 +594,62 @@ class TemporalResult(Result):
         return fig
 
 
+#: the thresholds calibrated for the shipped models (written by ``python -m toolkit.focal.calibrate``)
+CALIBRATION_FILE = Path(__file__).with_name("temporal_threshold.json")
+
+
+def calibrated_floor(nets: Mapping, names: Sequence[str], mode: str | None = "discard", disturbed: int = 2):
+    """The background floor calibrated for these models and settings, or None.
+
+    It applies when ``CALIBRATION_FILE`` was made with the same weights (the SHA-256 of each
+    model), feature set, I-frame suppression mode and ``disturbed``.
+
+    Returns
+    -------
+    dict or None
+        ``{"floor": float (Δf units), "features": ..., "file": ..., "file_sha256": ...}``.
+
+    >>> calibrated_floor({"codec": object()}, ["codec"]) is None    # weights it was not made for
+    True
+    """
+    if not CALIBRATION_FILE.exists():
+        return None
+    import json
+
+    from toolkit._util import sha256_file
+
+    cal = json.loads(CALIBRATION_FILE.read_text())
+    for n in names:
+        sha = getattr(nets[n], "weights_sha256", None)
+        if sha is None or cal.get("weights", {}).get(n) != sha:
+            return None
+    if mode != cal.get("suppress") or int(disturbed) != int(cal.get("disturbed", -1)):
+        return None
+    key = "+".join(sorted(names))
+    if key not in cal.get("floors", {}):
+        return None
+    return {
+        "floor": float(cal["floors"][key]),
+        "features": key,
+        "file": CALIBRATION_FILE.name,
+        "file_sha256": sha256_file(CALIBRATION_FILE),
+    }
+
+
 def detect(
     video,
     *,
     features: str = "both",
     models: Mapping | None = None,
     threshold: float = DEFAULT_THRESHOLD,
-    suppress: str | bool | None = "bridge",
+    floor: float | str | None = "calibrated",
+    suppress: str | bool | None = "discard",
+    disturbed: int = DEFAULT_DISTURBED,
     i_frames: Sequence[int] | None = None,
     stride: int = 32,
     step: int = 1,
+    refine: bool = True,
+    persist: bool = True,
     start: int = 0,
     count: int | None = None,
     roi: Sequence[int] | None = None,
@@ -456,20 +671,41 @@ def detect(
         default: the shipped models from ``toolkit.focal.load_model`` (WeightsNotFoundError
         when missing).
     threshold : float
-        A cut is declared where ``distance / median(distance)`` exceeds this and is a local maximum.
-    suppress : {'bridge', 'discard'}, True or None/False
-        How to suppress the I-frame peaks (see :func:`suppress_iframes`; True = 'bridge');
-        None/False keeps the raw Δf. The I-frames come from ``i_frames`` when given, else
-        from the bitstream of a video file (``toolkit.video.frame_types``).
+        A cut is declared where ``distance / background`` exceeds this and is a local
+        maximum; ``background`` is the video's median Δf, but never below ``floor``.
+    floor : float, 'calibrated' or None
+        The smallest background, in Δf units. A steady video (a static camera) has a tiny
+        median Δf, so a multiple of it alone would call small quality fluctuations splices;
+        the floor sets the smallest Δf that can be a cut (``threshold`` x ``floor``).
+        'calibrated' (default) takes the floor calibrated for the shipped models on pristine
+        videos (:func:`calibrated_floor`, ``toolkit/focal/temporal_threshold.json``), and none
+        for other models; ``params['floor_rule']`` says which.
+    suppress : {'discard', 'bridge'}, True or None/False
+        How to suppress the peaks at the current encoding's I-frames (see
+        :func:`suppress_iframes`; True = 'discard'); None/False keeps the raw Δf. The I-frames
+        come from ``i_frames`` when given, else from the bitstream of a video file
+        (``toolkit.video.gop_structure``). Works with any ``step``.
+    disturbed : int
+        Frames disturbed from each I-frame on (the I-frame and what the rate control does
+        right after it; see :func:`disturbed_pairs`).
     i_frames : sequence of int, optional
         I-frame positions (frame numbers) to use instead of reading them from the file.
     stride : int
         Patch stride in pixels (multiple of 8). The frame descriptor is a mean over patches,
         so a coarse stride (32, 64) costs 16-64x less than 8 for nearly the same mean.
     step, start, count : int
-        Analyse frames ``start, start+step, ...`` (at most ``count``). With ``step > 1`` a
-        cut n lies between frames n and n + step, and the suppression is skipped unless every
-        I-frame is analysed.
+        Analyse frames ``start, start+step, ...`` (at most ``count``).
+    persist : bool
+        Keep Δf(n) only where the change persists (:func:`persistent_distance`): a splice
+        changes every frame after it, a frame the networks see differently does not.
+    refine : bool
+        With ``step > 1``, analyse every frame between the two of each pair whose Δf exceeds
+        the threshold and keep the candidate only if one single-frame pair there exceeds the
+        one-frame threshold: a splice is abrupt, whereas a camera's rate control can ramp the
+        quality over several frames, which a coarse step sees as one large jump. A cut n is
+        then between frames n and n + 1, as with ``step=1``; ``params['refined']`` lists the
+        candidates and what the frames between them gave. ``refine=False`` keeps the coarse
+        cuts (a cut n then lies between frames n and n + step).
     roi : (top, left, height, width), optional
         Region of interest in pixels (top/left multiples of 8); the rest of the frame is ignored.
     batch : int
@@ -482,7 +718,7 @@ def detect(
     Returns
     -------
     TemporalResult
-        ``verdict`` ('forged' when a cut is found), ``score`` (largest Δf / median),
+        ``verdict`` ('forged' when a cut is found), ``score`` (largest Δf, against ``threshold``),
         ``cuts``, the signals, ``.plot()``, ``.table()``.
 
     Examples
@@ -501,6 +737,15 @@ def detect(
     stride = check_stride(stride, multiple_of=GRID)
     if not isinstance(threshold, (int, float, np.number)) or not (threshold > 0 and np.isfinite(threshold)):
         raise ValueError("threshold must be a positive number (multiples of the median distance)")
+    if floor is not None and floor != "calibrated":
+        if not isinstance(floor, (int, float, np.number)) or not (floor >= 0 and np.isfinite(floor)):
+            raise ValueError(
+                f"floor must be a number >= 0 (in Δf units), 'calibrated' or None, got {floor!r}"
+            )
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be a whole number >= 1, got {step!r}")
+    if isinstance(disturbed, bool) or not isinstance(disturbed, (int, np.integer)) or disturbed < 1:
+        raise ValueError(f"disturbed must be a whole number >= 1, got {disturbed!r}")
     if batch < 1:
         raise ValueError("batch must be >= 1")
     source = open_frames(video, start=start, count=count, step=step)
@@ -523,8 +768,8 @@ def detect(
     frame_index = np.asarray(idx_all, dtype=int)
     raw = distance_signal(f)
 
-    # I-frames of the current encoding, in the analysed sequence's positions
-    mode = "bridge" if suppress is True else (suppress or None)
+    # I-frames of the current encoding (frame numbers)
+    mode = "discard" if suppress is True else (suppress or None)
     if mode is not None and mode not in SUPPRESS_MODES:
         raise ValueError(f"suppress must be one of {', '.join(SUPPRESS_MODES)}, True, False or None")
     iframes: tuple[int, ...] = ()
@@ -536,26 +781,45 @@ def detect(
         iframes = gop_structure(source.path).i_frames
     suppressed = np.zeros(len(raw), bool)
     dist = raw.copy()
-    skipped_reason = None
     if mode is not None and iframes:
-        pos = {int(n): k for k, n in enumerate(frame_index)}
-        if not bool(np.all(np.diff(frame_index) == 1)):
-            skipped_reason = "frames are not contiguous (step > 1): an I-frame's neighbours are not analysed"
-        else:
-            local = [pos[i] for i in iframes if i in pos]
-            dist, suppressed = suppress_iframes(raw, f, local, mode=mode)
-    background = _background(dist)
+        dist, suppressed = suppress_iframes(
+            raw, f, iframes, mode=mode, frame_index=frame_index, disturbed=int(disturbed)
+        )
+    if persist:
+        dist = persistent_distance(dist, f)
+    median = _background(dist)
+    floor_rule, calibration, floor_value = "none", None, 0.0
+    if floor == "calibrated":
+        calibration = calibrated_floor(nets, names, mode=mode, disturbed=int(disturbed))
+        if calibration is not None:
+            floor_rule, floor_value = "calibrated", float(calibration["floor"])
+    elif floor is not None:
+        floor_rule, floor_value = "fixed", float(floor)
+    background = max(median, floor_value)
     scores = dist / background
     cut_pos = find_cuts(scores, threshold)
     cuts = [int(frame_index[k]) for k in cut_pos]
+    refined: list[dict] = []
+    if refine and len(frame_index) > 1 and np.any(np.diff(frame_index) > 1):
+        fine = _fine_descriptors(video, nets, stride, box, batch)
+        cuts, refined = confirm_cuts(
+            scores, frame_index, float(threshold), fine, floor_value, iframes, mode, int(disturbed), persist
+        )
     params = {
         "features": features,
         "models": list(names),
         "weights": models_params(nets),
         "threshold": float(threshold),
+        "floor": floor_value,
+        "floor_rule": floor_rule,
+        "floor_calibration": calibration,
+        "median_distance": median,
         "suppress": mode,
+        "disturbed": int(disturbed),
         "suppress_iframes": bool(suppressed.any()),
-        "suppression_skipped": skipped_reason,
+        "refine": bool(refine),
+        "persist": bool(persist),
+        "refined": refined,
         "stride": stride,
         "step": int(step),
         "start": int(start),
