@@ -40,8 +40,11 @@ CASES = {
     "focal.spatial": (lambda: SAMPLE / "spatial" / "spatial_splice.mp4", {"frames": [0], "stride": 32}),
     "residual.heatmap": (_image, {"stride": 64}),
     "fsvm": (lambda: SAMPLE / "single" / "single_h264.mp4", {}),
+    "framecls": (lambda: SAMPLE / "single" / "single_h264.mp4", {"max_frames": 8}),
+    "ldptop": (lambda: SAMPLE / "single" / "single_h264.mp4", {"max_windows": 1}),
     "geo.country": (_image, {}),
     "geo.city": (_image, {"references": "self"}),
+    "faces": (_image, {}),
 }
 
 

@@ -22,8 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from toolkit._util import as_path
-from toolkit.image import IMAGE_SUFFIXES
+from toolkit.image import IMAGE_SUFFIXES, read_header
 
 __all__ = ["Method", "MediaInfo", "names", "get", "run", "inspect", "register", "INPUT_KINDS"]
 
@@ -56,27 +55,33 @@ class MediaInfo:
 def inspect(path: str | os.PathLike) -> MediaInfo:
     """Kind (video / image / unknown), size, frames and codec of a file; reads headers only.
 
+    A FIFO, device or symlink loop is "unknown" (with the reason) without being opened; a
+    missing path raises ``FileNotFoundError``, a folder ``IsADirectoryError``.
+
     >>> inspect("sample_data/single/single_h264.mp4").kind
     'video'
     """
-    from PIL import Image, UnidentifiedImageError
+    from toolkit.video import NotRegularFileError, regular_file
 
-    p = as_path(path)
+    try:
+        p = regular_file(path)  # FIFOs, devices, symlink loops: refused before anything opens them
+    except NotRegularFileError as e:
+        return MediaInfo(str(path), "unknown", reason=str(e))
     if p.suffix.lower() in IMAGE_SUFFIXES:
-        try:
-            with Image.open(p) as im:
-                return MediaInfo(str(p), "image", im.width, im.height, 1, (im.format or p.suffix[1:]).lower())
-        except (UnidentifiedImageError, OSError) as e:
-            return MediaInfo(str(p), "unknown", reason=f"not a readable image ({type(e).__name__})")
+        try:  # the declared size from the header, also for an image too large to decode
+            h = read_header(p)
+            return MediaInfo(str(p), "image", h.size[0], h.size[1], 1, (h.format or p.suffix[1:]).lower())
+        except (ValueError, OSError) as e:
+            return MediaInfo(str(p), "unknown", reason=f"not a readable image ({e})")
     from toolkit.video import VideoError, probe
 
     try:
         v = probe(p)
     except (VideoError, OSError, ValueError) as e:
         try:
-            with Image.open(p) as im:
-                return MediaInfo(str(p), "image", im.width, im.height, 1, (im.format or "image").lower())
-        except (UnidentifiedImageError, OSError):
+            h = read_header(p)
+            return MediaInfo(str(p), "image", h.size[0], h.size[1], 1, (h.format or "image").lower())
+        except (ValueError, OSError):
             pass
         return MediaInfo(str(p), "unknown", reason=f"neither a video nor an image ({e})")
     return MediaInfo(str(p), "video", v.width, v.height, v.n_frames, v.codec, video=v)
@@ -401,5 +406,79 @@ register(
         model_param="model",
         model_kind="geo.city",
         default_model="geo/city_demo",
+    )
+)
+register(
+    Method(
+        name="framecls",
+        title="synthetic video (frame CNN, soft vote)",
+        seed="seed 001, ch. 3-5",
+        citation="seed 001 (PhD thesis), chapter 3: frame-level Xception on DeepStreets; ch. 5 baselines",
+        input_kind="video",
+        target="toolkit.framecls:analyze",
+        explanation=(
+            "A CNN gives every frame a probability of being synthetic; the video's score is the mean "
+            "over frames (soft vote; the first 30 frames unless max_frames says otherwise, as the seed), "
+            "synthetic above the threshold. The shipped model "
+            "(framecls/tiny_demo) is a tiny CNN that saw only simulated DeepStreets-like videos: on "
+            "real evidence, train one on your own real and synthetic material (model=...)."
+        ),
+        min_side=16,
+        defaults={"max_frames": 30},
+        model_param="model",
+        model_kind="framecls",
+        default_model="framecls/tiny_demo",
+    )
+)
+register(
+    Method(
+        name="ldptop",
+        title="synthetic human body video (LDP-TOP, body parts, MLP votes)",
+        seed="seed 001, ch. 4",
+        citation=(
+            "seed 001 (PhD thesis), chapter 4: LDP-TOP detector of FakeDance videos; LDP after B. Zhang, "
+            "Y. Gao, S. Zhao, J. Liu, 'Local derivative pattern versus local binary pattern', IEEE TIP 2010"
+        ),
+        input_kind="video",
+        target="toolkit.ldptop:analyze",
+        explanation=(
+            "Windows of 50 frames are described by local derivative patterns on their three central "
+            "planes (XY, XT, YT), for the grey frames and for the optical flow's gradient; one MLP per "
+            "body part and input gives a fake probability, the parts vote, then the windows vote. The "
+            "score is the mean fake probability. The shipped model (ldptop/frame_fitlike) looks at the "
+            "whole frame and saw only simulated FakeDance-like videos of one clip: on real evidence, "
+            "train one on your own material (model=..., regions=...)."
+        ),
+        min_frames=50,
+        min_side=16,
+        model_param="model",
+        model_kind="ldptop",
+        default_model="ldptop/frame_fitlike",
+    )
+)
+register(
+    Method(
+        name="faces",
+        title="manipulated faces (joint classification + segmentation FCN)",
+        seed="seed 003",
+        citation=(
+            "M. Tarasiou, S. Zafeiriou, 'Using fully convolutional neural networks to detect manipulated "
+            "images in videos' (seed 003); MTCNN face detection after K. Zhang, Z. Zhang, Z. Li, Y. Qiao, "
+            "IEEE SPL 2016"
+        ),
+        input_kind="image",
+        target="toolkit.faces:analyze",
+        explanation=(
+            "Faces are found (MTCNN, five landmarks) and cropped as the seed does (a square 2.2 times the "
+            "face box, centred on the landmarks, 128 x 128). A small fully convolutional network gives "
+            "each face a fake probability and a 49 x 49 map of where it looks manipulated. The score is "
+            "the highest fake probability; at or above the threshold the image is called manipulated. "
+            "Without a face the result is inconclusive. The shipped model (faces/fcn) saw only the "
+            "project's generated manipulations of a few people: train one on FaceForensics++ for real work."
+        ),
+        min_side=12,
+        model_param="model",
+        model_kind="faces.fcn",
+        default_model="faces/fcn",
     )
 )

@@ -217,7 +217,7 @@ class Result:
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{html.escape(self.summary())}</b></p>"]
         try:
-            parts.append(self.table().to_html(max_rows=30))
+            parts.append(self.table().to_html(max_rows=30, escape=True))
         except Exception as e:  # a view must never hide the result
             parts.append(f"<p>(table unavailable: {html.escape(str(e))})</p>")
         try:
@@ -227,7 +227,8 @@ class Result:
         except Exception as e:
             parts.append(f"<p>(figure unavailable: {html.escape(str(e))})</p>")
         sha = f"sha256 {self.sha256[:16]}…" if self.sha256 else ""
-        parts.append(f"<p style='color:#666;font-size:90%'>{sha} · toolkit {self.toolkit_version}</p>")
+        foot = html.escape(f"{sha} · toolkit {self.toolkit_version}")  # both may come from a loaded file
+        parts.append(f"<p style='color:#666;font-size:90%'>{foot}</p>")
         return "\n".join(parts)
 
 

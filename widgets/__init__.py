@@ -19,8 +19,11 @@ _EXPLORERS = {
     "TemporalExplorer": "widgets.focal_localization",
     "ResidualExplorer": "widgets.residual",
     "FootprintPCAExplorer": "widgets.fsvm",
+    "FrameScoreExplorer": "widgets.framecls",
     "CountryTopKExplorer": "widgets.geo",
     "CityVerificationExplorer": "widgets.geo",
+    "LDPTOPExplorer": "widgets.ldptop",
+    "FaceFCNExplorer": "widgets.faces",
 }
 
 __all__ = sorted(_EXPLORERS)

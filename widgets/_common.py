@@ -7,13 +7,27 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import os
+import re
+from contextlib import contextmanager
+from copy import deepcopy
 from pathlib import Path
 
 import ipywidgets as w
+import plotly.graph_objects as go
 
-__all__ = ["SAMPLE_DIR", "VIDEO_EXT", "sample_videos", "video_picker", "split_source", "error_html"]
+__all__ = [
+    "SAMPLE_DIR",
+    "VIDEO_EXT",
+    "FigureWidget",
+    "figure_esm",
+    "sample_videos",
+    "video_picker",
+    "split_source",
+    "error_html",
+]
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 VIDEO_EXT = (".mp4", ".mkv", ".avi", ".mpg", ".mov", ".m4v", ".ts")
@@ -44,6 +58,7 @@ def video_picker(value: str | None = None, options: list[str] | None = None) -> 
         placeholder="path to a video",
         description="video",
         ensure_option=False,
+        continuous_update=False,
         layout=w.Layout(width="60%"),
     )
 
@@ -75,3 +90,152 @@ def error_html(exc: BaseException) -> str:
     "<b style='color:#b00'>FileNotFoundError</b>: no such file: &#x27;x.mp4&#x27;"
     """
     return f"<b style='color:#b00'>{type(exc).__name__}</b>: {html.escape(str(exc))}"
+
+
+#: appended to plotly's widget module: each view redraws from the synced figure state
+_RECONCILE_JS = """
+const __toolkitFigure = () => {
+  const base = %(factory)s();
+  return {
+    initialize(ctx) { return base.initialize(ctx); },
+    render(ctx) {
+      const dispose = base.render(ctx);
+      const el = ctx.el, model = ctx.model;
+      let timer = null, alive = true;
+      const react = () => {
+        timer = null;
+        if (!alive) return;
+        if (!el._fullLayout) { timer = setTimeout(react, 200); return; }  // first draw still running
+        const data = %(deserialize)s(model.get("_widget_data")) || [];
+        const layout = %(deserialize)s(model.get("_widget_layout")) || {};
+        if (!layout.height) layout.height = 360;
+        %(plotly)s.default.react(el, data, layout);
+      };
+      const later = () => { if (timer === null) timer = setTimeout(react, 150); };
+      model.on("change:_widget_data", later);
+      model.on("change:_widget_layout", later);
+      later();
+      return () => {
+        alive = false;
+        model.off("change:_widget_data", later);
+        model.off("change:_widget_layout", later);
+        if (typeof dispose === "function") dispose();
+      };
+    },
+  };
+};
+export { %(model)s as FigureModel, %(view)s as FigureView, __toolkitFigure as default };
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def figure_esm() -> str | None:
+    """plotly's FigureWidget front-end module with every view redrawing from the synced state.
+
+    plotly's view draws ``_widget_data`` / ``_widget_layout`` once and then follows
+    one-shot update messages; the patched module also redraws (``Plotly.react``, which
+    only changes what differs) shortly after the first draw and whenever the synced state
+    changes, so a view that missed or raced an update converges to the Python figure.
+    None when the installed plotly's module does not have the expected shape (then
+    plotly's module is used unchanged).
+
+    >>> src = figure_esm()
+    >>> src is None or "__toolkitFigure as default" in src
+    True
+    """
+    import plotly.basewidget
+
+    bundle = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
+    if not bundle.is_file():
+        return None
+    src = bundle.read_text(encoding="utf-8")
+    export = re.search(r"export\{([\w$]+) as FigureModel,([\w$]+) as FigureView,([\w$]+) as default\};", src)
+    plotly = set(re.findall(r"([\w$]+)\.default\.newPlot\(", src))
+    deser = re.search(r"_widget_data:\{deserialize:([\w$]+),serialize:", src)
+    if not (export and deser and len(plotly) == 1):
+        return None
+    patch = _RECONCILE_JS % {
+        "model": export.group(1),
+        "view": export.group(2),
+        "factory": export.group(3),
+        "plotly": plotly.pop(),
+        "deserialize": deser.group(1),
+    }
+    return src[: export.start()] + patch + src[export.end() :]
+
+
+class FigureWidget(go.FigureWidget):
+    """A plotly ``FigureWidget`` whose views always end up drawing the whole current figure.
+
+    plotly sends every change after construction (``add_traces``, ``data = []``,
+    ``layout = ...``, ``batch_update``) as a one-shot ``_py2js_*`` message; a view is
+    first drawn from the synced ``_widget_data`` / ``_widget_layout`` traits, which
+    plotly fills only at construction, and then follows the messages. An explorer draws
+    in its constructor and redraws as soon as it is displayed; on a busy machine the
+    front end loads plotly's 5 MB module and draws the first figure slowly, and a view
+    that misses or races those messages stays at the empty figure of the constructor
+    (empty axes; later messages cannot repair it as its trace list no longer matches).
+
+    The fix has two halves: this class re-syncs ``_widget_data`` and ``_widget_layout``
+    from the Python figure after every change (once per ``batch_update``), and its
+    front-end module (:func:`figure_esm`) redraws each view from that state after the
+    first draw and after every state change. A page reloaded later also shows the
+    current figure. Use it in place of ``go.FigureWidget`` in every explorer.
+
+    >>> fig = FigureWidget()
+    >>> with fig.batch_update():
+    ...     _ = fig.add_scatter(y=[1, 3, 2], name="a")
+    ...     fig.layout.title = "t"
+    >>> [t["name"] for t in fig._widget_data], fig._widget_layout["title"]["text"]
+    (['a'], 't')
+    >>> fig.data = []
+    >>> fig._widget_data
+    []
+    """
+
+    if figure_esm() is not None:
+        _esm = figure_esm()
+    _resync_pending = False
+
+    def _sync_widget_state(self) -> None:
+        """Copy the Python figure into the synced traits (sent as one state update)."""
+        if self._in_batch_mode:
+            self._resync_pending = True
+            return
+        self._resync_pending = False
+        with self.hold_sync():
+            self._widget_data = deepcopy(self._data)
+            self._widget_layout = deepcopy(self._layout)
+
+    @contextmanager
+    def batch_update(self):
+        """plotly's ``batch_update``; the synced state is refreshed once when it ends."""
+        with super().batch_update():
+            yield
+        self._sync_widget_state()
+
+    def _send_addTraces_msg(self, new_traces_data):
+        super()._send_addTraces_msg(new_traces_data)
+        self._sync_widget_state()
+
+    def _send_deleteTraces_msg(self, delete_inds):
+        super()._send_deleteTraces_msg(delete_inds)
+        self._sync_widget_state()
+
+    def _send_moveTraces_msg(self, current_inds, new_inds):
+        super()._send_moveTraces_msg(current_inds, new_inds)
+        self._sync_widget_state()
+
+    def _send_restyle_msg(self, restyle_data, trace_indexes=None, source_view_id=None):
+        super()._send_restyle_msg(restyle_data, trace_indexes=trace_indexes, source_view_id=source_view_id)
+        self._sync_widget_state()
+
+    def _send_relayout_msg(self, layout_data, source_view_id=None):
+        super()._send_relayout_msg(layout_data, source_view_id=source_view_id)
+        self._sync_widget_state()
+
+    def _send_update_msg(self, restyle_data, relayout_data, trace_indexes=None, source_view_id=None):
+        super()._send_update_msg(
+            restyle_data, relayout_data, trace_indexes=trace_indexes, source_view_id=source_view_id
+        )
+        self._sync_widget_state()

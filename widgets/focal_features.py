@@ -12,11 +12,11 @@ from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
-import plotly.graph_objects as go
 
 from toolkit.focal import PATCH, FeatureMap, features, load_model
 from toolkit.video import FrameSource, VideoError, as_frame_array
 from toolkit.weights import WeightsNotFoundError
+from widgets._common import FigureWidget
 
 
 def _luma_frames(source, indices) -> np.ndarray:
@@ -82,10 +82,10 @@ class PatchFeatureExplorer(w.VBox):
         self.opacity = w.FloatSlider(
             value=0.5, min=0.0, max=1.0, step=0.1, description="opacity", continuous_update=False
         )
-        self.frame_fig = go.FigureWidget()
-        self.crop_fig = go.FigureWidget()
-        self.probs_fig = go.FigureWidget()
-        self.desc_fig = go.FigureWidget()
+        self.frame_fig = FigureWidget()
+        self.crop_fig = FigureWidget()
+        self.probs_fig = FigureWidget()
+        self.desc_fig = FigureWidget()
         super().__init__(
             [
                 self.status,
@@ -122,7 +122,8 @@ class PatchFeatureExplorer(w.VBox):
             if models is None:
                 models = {"codec": load_model("codec"), "quality": load_model("quality")}
             self.maps = {
-                name: features(source, net, stride=stride, count=max_frames) for name, net in models.items()
+                name: features(source, net, stride=stride, count=max_frames, progress=True)
+                for name, net in models.items()
             }
             frames = source if frames is None else frames
         if not self.maps or not all(isinstance(m, FeatureMap) for m in self.maps.values()):
@@ -154,6 +155,7 @@ class PatchFeatureExplorer(w.VBox):
         self.channel.options = opts
         self.channel.value = opts[0]
         self.model.options = list(self.maps)
+        self.model.value = next(iter(self.maps))
         self.status.value = (
             f"{t} frame(s) {self.frames.shape[1]}x{self.frames.shape[2]}, "
             f"{pu}x{pv} patches at stride {first.stride} px, models: {', '.join(self.maps)}{note}"

@@ -22,6 +22,7 @@ from toolkit import methods
 from toolkit.focal.spatial import SpatialResult
 from toolkit.focal.temporal import TemporalResult
 from toolkit.video import FrameSource
+from widgets._common import FigureWidget
 
 __all__ = ["VERExplorer", "TemporalExplorer"]
 
@@ -52,7 +53,7 @@ class VERExplorer(w.VBox):
 
     def __init__(self, result: SpatialResult | str, **localize_kwargs):
         if not isinstance(result, SpatialResult):
-            result = methods.run("focal.spatial", result, **localize_kwargs)
+            result = methods.run("focal.spatial", result, **{"progress": True, **localize_kwargs})
         self.result = result
         names = result.feature_names
         self.toggles = [
@@ -74,7 +75,7 @@ class VERExplorer(w.VBox):
             disabled=n_frames == 1 or self.average.value,
         )
         self.status = w.HTML()
-        self.figure = go.FigureWidget(
+        self.figure = FigureWidget(
             make_subplots(
                 rows=1,
                 cols=3,
@@ -83,7 +84,7 @@ class VERExplorer(w.VBox):
                 subplot_titles=("frame", "fused map H̄", "VER weights"),
             )
         )
-        self.maps = go.FigureWidget()
+        self.maps = FigureWidget()
         self.view: dict = {}
         for c in self.toggles:
             c.observe(lambda _: self.redraw(maps=False), names="value")
@@ -131,8 +132,11 @@ class VERExplorer(w.VBox):
                 row=1,
                 col=3,
             )
-            self.figure.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=1)
-            self.figure.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=2)
+            # frame and map keep the frame's aspect ratio (one pixel is square)
+            for col, anchor in ((1, "x"), (2, "x2")):
+                self.figure.update_yaxes(
+                    autorange="reversed", showticklabels=False, scaleanchor=anchor, row=1, col=col
+                )
             self.figure.update_xaxes(showticklabels=False, row=1, col=1)
             self.figure.update_xaxes(showticklabels=False, row=1, col=2)
             self.figure.update_layout(
@@ -198,7 +202,7 @@ class TemporalExplorer(w.VBox):
     def __init__(self, result: TemporalResult | str, video=None, **detect_kwargs):
         if not isinstance(result, TemporalResult):
             video = result if video is None else video
-            result = methods.run("focal.temporal", result, **detect_kwargs)
+            result = methods.run("focal.temporal", result, **{"progress": True, **detect_kwargs})
         self.result = result
         self.video = video if video is not None else result.path
         self._source: FrameSource | None = None
@@ -217,8 +221,10 @@ class TemporalExplorer(w.VBox):
         )
         self.candidate = w.Dropdown(options=[], description="candidate")
         self.status = w.HTML()
-        self.figure = go.FigureWidget(result.plot())
-        self.frames = go.FigureWidget(
+        self.figure = FigureWidget(result.plot())
+        # log axes: labels at powers of ten only (no bare minor-tick digits)
+        self.figure.update_yaxes(dtick=1, exponentformat="power", selector=dict(type="log"))
+        self.frames = FigureWidget(
             make_subplots(rows=1, cols=2, horizontal_spacing=0.03, subplot_titles=("frame n", "frame n+1"))
         )
         self.cuts: list[int] = list(result.cuts)
@@ -295,5 +301,10 @@ class TemporalExplorer(w.VBox):
             self.frames.layout.annotations[0].text = f"frame {n}"
             self.frames.layout.annotations[1].text = f"frame {nxt}"
             self.frames.update_yaxes(autorange="reversed", showticklabels=False)
-            self.frames.update_xaxes(showticklabels=False)
-            self.frames.update_layout(height=300, width=900, margin=dict(t=40, l=10, r=10, b=10))
+            # thumbnails keep the frame's aspect ratio: square pixels, height from the frame's shape
+            self.frames.update_yaxes(scaleanchor="x", constrain="domain", row=1, col=1)
+            self.frames.update_yaxes(scaleanchor="x2", constrain="domain", row=1, col=2)
+            self.frames.update_xaxes(showticklabels=False, constrain="domain")
+            h, wd = next(img for img in pair if img is not None).shape[:2]
+            height = int(round(440 * h / max(wd, 1))) + 50
+            self.frames.update_layout(height=height, width=900, margin=dict(t=40, l=10, r=10, b=10))

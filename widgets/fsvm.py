@@ -6,9 +6,9 @@ import html
 
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 
 from toolkit.fsvm import FSVM, LABEL_NAMES, FootprintSet, leave_one_out, pca_3d
+from widgets._common import FigureWidget
 
 
 class FootprintPCAExplorer(w.VBox):
@@ -65,8 +65,8 @@ class FootprintPCAExplorer(w.VBox):
         self.status = w.HTML()
         self.decision = w.HTML()
         self.decision_table = pd.DataFrame()
-        self.pca_figure = go.FigureWidget()
-        self.curve_figure = go.FigureWidget()
+        self.pca_figure = FigureWidget()
+        self.curve_figure = FigureWidget()
         self.coords = None
         self.loo: dict = {}  # N -> toolkit.fsvm.LeaveOneOutDecisions
         self.n_frames.observe(lambda _: self.redraw(), names="value")

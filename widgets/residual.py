@@ -13,6 +13,7 @@ from toolkit.residual import analyze, heatmap
 from toolkit.residual.data import local_forgery
 from toolkit.synth.manipulate import MANIPULATIONS, apply
 from toolkit.synth.sources import PHOTOS, photo
+from widgets._common import FigureWidget
 
 _ERR = "<b style='color:#b00'>{}</b>: {}"
 
@@ -65,10 +66,12 @@ class ResidualExplorer(w.VBox):
         self.left = w.IntSlider(0, 0, 1, description="left", continuous_update=False)
         self.show_heatmap = w.Checkbox(value=False, description="heat map (local forgery)")
         self.status = w.HTML()
-        self.fig_residual = go.FigureWidget()
-        self.fig_codes = go.FigureWidget()
-        self.fig_hist = go.FigureWidget()
-        self.fig_heat = go.FigureWidget()
+        self.fig_residual = FigureWidget()
+        self.fig_codes = FigureWidget()
+        self.fig_hist = FigureWidget()
+        self.fig_heat = FigureWidget()
+        # shown only while the heat-map checkbox is on (an unused figure would be empty axes)
+        self.heat_box = w.Box([self.fig_heat], layout=w.Layout(display="none"))
         self.table = None
         self.heat = None
         self.picker.observe(lambda _: self.load(), names="value")
@@ -85,7 +88,7 @@ class ResidualExplorer(w.VBox):
                 self.fig_residual,
                 self.fig_codes,
                 self.fig_hist,
-                self.fig_heat,
+                self.heat_box,
             ]
         )
         self.load()
@@ -186,7 +189,7 @@ class ResidualExplorer(w.VBox):
             self.fig_hist.update_layout(
                 barmode="group",
                 height=320,
-                yaxis_type="log",
+                yaxis=dict(type="log", dtick=1, exponentformat="power"),  # labels at powers of ten only
                 xaxis_title="bin (0-80 along, 81-161 across)",
                 yaxis_title="frequency",
                 margin=dict(l=40, r=10, t=30, b=40),
@@ -208,23 +211,44 @@ class ResidualExplorer(w.VBox):
         return self.models[name]
 
     def redraw_heatmap(self) -> None:
+        """Heat map of a locally manipulated copy (when ``show_heatmap`` is on), the box drawn on both
+        panels; image rows run top to bottom in both."""
+        self.heat_box.layout.display = "flex" if self.show_heatmap.value else "none"
         if not self.show_heatmap.value:
             return
         name = self.manipulation.value
         img = self.image()
         try:
             forged, mask = local_forgery(img, name)
-            self.heat = heatmap(forged, self.model_for(name), window=self.window, stride=self.stride)
+            self.heat = heatmap(
+                forged, self.model_for(name), window=self.window, stride=self.stride, progress=True
+            )
         except ValueError as exc:
             self.status.value = _ERR.format("ValueError", exc)
             self.heat = None
             self.fig_heat.data = []
             return
         fig = self.heat.plot(forged, title=f"P({name}) per window; box = manipulated area")
+        fig.update_yaxes(autorange="reversed")
+        ys, xs = np.nonzero(mask)
+        if len(ys):
+            box = dict(
+                type="rect",
+                x0=xs.min() - 0.5,
+                x1=xs.max() + 0.5,
+                y0=ys.min() - 0.5,
+                y1=ys.max() + 0.5,
+                line=dict(color="#00e5ff", width=2),
+            )
+            if len(fig.data) > 1:  # image | heat map subplots
+                for col in (1, 2):
+                    fig.add_shape(**box, row=1, col=col)
+            else:
+                fig.add_shape(**box)
         with self.fig_heat.batch_update():
             self.fig_heat.data = []
-            self.fig_heat.layout = fig.layout
             self.fig_heat.add_traces(list(fig.data))
+            self.fig_heat.layout = fig.layout
         inside, outside = self.heat.region_means(mask)
         self.status.value += (
             f"; heat map: mean P inside box {inside:.2f}, outside {outside:.2f}; {self.heat.verdict} "

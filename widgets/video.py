@@ -10,10 +10,9 @@ import os
 from pathlib import Path
 
 import ipywidgets as w
-import plotly.graph_objects as go
 
 from toolkit.video import MB_CLASSES, MacroblockTypes, VideoError, macroblock_types, probe
-from widgets._common import error_html, split_source, video_picker
+from widgets._common import FigureWidget, error_html, split_source, video_picker
 
 __all__ = ["MacroblockExplorer"]
 
@@ -55,12 +54,12 @@ class MacroblockExplorer(w.VBox):
             max=1,
             description="frames",
             continuous_update=False,
-            layout=w.Layout(width="60%"),
+            layout=w.Layout(width="480px", min_width="320px"),
         )
         self.as_fraction = w.Checkbox(value=False, description="fractions of the frame")
         self.status = w.HTML()
         self.info = w.HTML()
-        self.figure = go.FigureWidget()
+        self.figure = FigureWidget()
         self.result: MacroblockTypes | None = None
         self.picker.observe(lambda _: self.load(), names="value")
         for c in (self.classes, self.frames, self.as_fraction):
@@ -84,7 +83,7 @@ class MacroblockExplorer(w.VBox):
         path = self.picker.value
         try:
             info = probe(path)
-            result = macroblock_types(path)
+            result = macroblock_types(path, progress=True)
         except (FileNotFoundError, IsADirectoryError, VideoError) as exc:
             self.result = None
             self.status.value = error_html(exc)
@@ -110,7 +109,7 @@ class MacroblockExplorer(w.VBox):
             f"{result.codec} {size}, {result.n_frames} frames, "
             f"I-frames at {list(gop.i_frames)[:12]}{more} (GOP {gop.gop})"
         )
-        self.info.value = info.table().to_html() if info is not None else ""
+        self.info.value = info.table().to_html(header=False) if info is not None else ""
         n = max(result.n_frames - 1, 1)
         with self.frames.hold_trait_notifications():
             self.frames.max = n

@@ -12,12 +12,11 @@ import tempfile
 from pathlib import Path
 
 import ipywidgets as w
-import plotly.graph_objects as go
 
 import toolkit.methods as methods
 from toolkit.video import VideoError
 from toolkit.vpf import VPFResult
-from widgets._common import error_html, split_source, video_picker
+from widgets._common import FigureWidget, error_html, split_source, video_picker
 
 __all__ = ["VPFExplorer"]
 
@@ -69,12 +68,12 @@ class VPFExplorer(w.VBox):
             max=1,
             description="frames",
             continuous_update=False,
-            layout=w.Layout(width="60%"),
+            layout=w.Layout(width="480px", min_width="320px"),
         )
         self.show_signal = w.Checkbox(value=True, description="show VPF signal")
         self.status = w.HTML()
         self.table = w.HTML()
-        self.figure = go.FigureWidget()
+        self.figure = FigureWidget()
         self.analysis: VPFResult | None = None  # as computed, calibrated threshold
         self.result: VPFResult | None = None  # with the slider's threshold
         self._upload_dir = None
@@ -115,7 +114,7 @@ class VPFExplorer(w.VBox):
         """Analyse the picked video (``toolkit.methods.run("vpf", path)``, one decode) and show it."""
         path = self.picker.value
         try:
-            r = methods.run("vpf", path)
+            r = methods.run("vpf", path, progress=True)
         except (FileNotFoundError, IsADirectoryError, VideoError, ValueError) as exc:
             self.analysis = self.result = None
             self.status.value = error_html(exc)
@@ -149,7 +148,7 @@ class VPFExplorer(w.VBox):
             f"<br><small>{r.codec}, {r.n_frames} frames, sha256 "
             f"{r.sha256[:16]}…</small>"
         )
-        self.table.value = r.table().to_html()
+        self.table.value = r.table().to_html(header=False)
         self.redraw()
 
     def redraw(self) -> None:

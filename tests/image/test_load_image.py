@@ -77,3 +77,46 @@ def test_bad_input_is_a_sentence(tmp_path):
         load_image(np.full((4, 4), np.nan))
     with pytest.raises(ValueError, match="expected an image"):
         load_image(12)
+
+
+def test_image_info_states_conversions_and_is_json(tmp_path):
+    import json
+
+    from toolkit.image import ImageInfo
+
+    f = _png(Image.new("P", (12, 10), 3), tmp_path / "p.png")
+    rgb, info = load_image(f, return_info=True)
+    assert isinstance(info, ImageInfo) and info.format == "PNG" and info.mode == "P"
+    assert (
+        info.size == (12, 10) and info.shape == (10, 12) and info.conversions == ("palette expanded to RGB",)
+    )
+    assert json.loads(json.dumps(info.to_dict())) == info.to_dict()
+    _, plain = load_image(np.zeros((3, 4, 3), np.uint8), return_info=True)
+    assert plain.conversions == () and plain.source == "array"  # nothing done: nothing claimed
+
+
+def test_read_header_reports_the_declared_size_of_an_image_too_large_to_decode(tmp_path):
+    from toolkit.image import read_header
+
+    f = _png(Image.new("L", (11000, 10000)), tmp_path / "big.png")
+    with pytest.raises(ValueError, match=r"11000x10000 = 110,000,000 pixels exceeds max_pixels"):
+        load_image(f)
+    h = read_header(f)
+    assert h.size == (11000, 10000) and h.format == "PNG" and h.n_frames == 1
+
+
+def test_non_regular_paths_are_refused_before_opening(tmp_path):
+    import os
+
+    from toolkit.image import check_image_file
+
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(ValueError, match="FIFO"):
+        check_image_file(tmp_path / "pipe.png")
+    with pytest.raises(ValueError, match="folder"):
+        load_image(tmp_path)
+    (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    with pytest.raises(FileNotFoundError, match="symbolic link"):
+        load_image(tmp_path / "gone.png")
+    with pytest.raises(ValueError, match="max_pixels must be"):
+        load_image(np.zeros((2, 2), np.uint8), max_pixels=0)

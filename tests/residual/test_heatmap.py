@@ -20,9 +20,28 @@ def test_heatmap_equals_per_window(blur_svm):
         ]
     )
     np.testing.assert_allclose(np.asarray(hm), ref, atol=1e-5)
-    # row chunking does not change the result
+    # tiling (rows and columns) changes only the float rounding of the pooled sums
     chunked = heatmap(img, net, window=48, stride=20, max_rows=60)
-    np.testing.assert_allclose(np.asarray(chunked), np.asarray(hm))
+    assert chunked.params["tiles"] > 1 and hm.params["tiles"] == 1
+    np.testing.assert_allclose(np.asarray(chunked), np.asarray(hm), atol=1e-6)
+
+
+def test_a_wide_image_is_tiled_across_its_width_too(blur_svm):
+    img = np.random.default_rng(3).integers(0, 256, (64, 400), dtype=np.uint8)
+    net = RecastCNN.from_handcrafted(blur_svm, hard=True, device="cpu")
+    whole = heatmap(img, net, window=48, stride=16, max_rows=4000)
+    tiled = heatmap(img, net, window=48, stride=16, max_rows=96)
+    assert whole.params["tiles"] == 1 and tiled.params["tiles"] == tiled.shape[1] // 4 + (
+        tiled.shape[1] % 4 > 0
+    )
+    np.testing.assert_allclose(np.asarray(tiled), np.asarray(whole), atol=1e-6)
+
+
+def test_max_pixels_refuses_before_work_with_a_sentence(tmp_path):
+    img = np.zeros((200, 300), np.uint8)
+    with pytest.raises(ValueError, match="exceeds max_pixels=50,000.*pass max_pixels=60000"):
+        heatmap(img, window=64, max_pixels=50_000)
+    assert heatmap(img, window=64, stride=64, max_pixels=60_000).shape == (3, 4)
 
 
 def test_heatmap_from_svm_is_the_svm(blur_svm):

@@ -7,7 +7,7 @@ header (toolkit version, machine, times, methods, parameters, model hashes).
 * :meth:`CaseReport._repr_html_` — summary counts, the table, links to each file's section;
 * :meth:`CaseReport.save_html` — ONE file that opens offline: plotly.js inlined once from the
   installed ``plotly`` package, figures as inline JSON (images as data URIs), geolocation maps
-  drawn with plotly from the shipped country outlines (folium's maps load Leaflet from a CDN),
+  drawn with plotly from the shipped country outlines (lighter than a folium map per file),
   no URL the browser would fetch; each result beside the method's explanation and citation;
 * :meth:`CaseReport.to_json` — the documented schema ``toolkit/case/schema/case-report-v1.json``
   (JSON Schema draft 2020-12, ``"schema_version": "1"``), checked by :func:`validate`.

@@ -15,9 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from toolkit._util import check_roi
-from toolkit.focal.features import features, patch_grid
-from toolkit.focal.model import GRID, PATCH
+from toolkit.focal.features import check_focal_roi, features, patch_grid
+from toolkit.focal.model import PATCH
 from toolkit.focal.models import load_model, model_params
 from toolkit.video import FrameSource
 
@@ -101,35 +100,6 @@ def models_params(nets: Mapping) -> dict:
     {'codec': {'weights_name': None, 'weights_sha256': None}}
     """
     return {name: model_params(net) for name, net in nets.items()}
-
-
-def check_focal_roi(roi, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """``(top, left, height, width)`` of a region of interest in a frame ``shape`` (H, W), as ints.
-
-    ``None`` is the whole frame. :func:`toolkit._util.check_roi` (whole numbers, inside
-    the frame), plus FOCAL's constraints: top/left on the 8x8 coding grid, at least one
-    64x64 patch. ``ValueError`` with a sentence otherwise.
-
-    >>> check_focal_roi(None, (96, 128))
-    (0, 0, 96, 128)
-    >>> check_focal_roi((4, 0, 64, 64), (96, 128))
-    Traceback (most recent call last):
-    ...
-    ValueError: roi top/left must be multiples of 8 pixels (the coding block grid), got 4, 0
-    """
-    h, w = shape
-    if roi is None:
-        return (0, 0, h, w)
-    if isinstance(roi, (str, bytes)) or not hasattr(roi, "__len__") or len(roi) != 4:
-        raise ValueError(f"roi must be (top, left, height, width) in pixels, got {roi!r}")
-    top, left, rh, rw = check_roi(roi, h, w)
-    if top % GRID or left % GRID:
-        raise ValueError(
-            f"roi top/left must be multiples of {GRID} pixels (the coding block grid), got {top}, {left}"
-        )
-    if rh < PATCH or rw < PATCH:
-        raise ValueError(f"roi {rh}x{rw} is smaller than one {PATCH}x{PATCH} patch")
-    return (top, left, rh, rw)
 
 
 def num_classes(net) -> int:

@@ -18,8 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.focal.features import features, resolve_model
-from toolkit.focal.model import FocalNet
+from toolkit._util import check_stride
+from toolkit.focal.features import (
+    MAX_FRAME_PIXELS,
+    check_budget,
+    check_focal_roi,
+    iter_dense,
+    open_frames,
+    resolve_model,
+)
+from toolkit.focal.model import GRID, FocalNet
 from toolkit.focal.models import model_params
 from toolkit.result import Result
 
@@ -157,8 +165,14 @@ def classify(
     step: int = 1,
     device: str = "auto",
     progress: bool = False,
+    roi=None,
+    max_frames: int | None = None,
+    max_pixels: int | None = MAX_FRAME_PIXELS,
 ) -> ClassifyResult:
     """Frame-level class probabilities of a video: mean softmax over all patches and frames.
+
+    Frames are decoded and classified one at a time and only each frame's mean probabilities
+    (K numbers) are kept, so memory is flat in the number of frames.
 
     Parameters
     ----------
@@ -173,6 +187,13 @@ def classify(
         'auto' (CUDA when present), 'cpu' or 'cuda'.
     progress : bool
         Show a tqdm bar over frames.
+    roi : (top, left, height, width), optional
+        Classify only this region of each frame (pixels, top/left multiples of 8).
+    max_frames : int, optional
+        A budget: at most this many frames (combined with ``count``).
+    max_pixels : int or None
+        Largest frame (or region) accepted, pixels (default
+        :data:`toolkit.focal.features.MAX_FRAME_PIXELS`); ``ValueError`` with a sentence above it.
 
     Returns
     -------
@@ -184,25 +205,52 @@ def classify(
     >>> r.label, r.params["weights_name"]
     ('h264', 'focal/codec')
     """
+    import torch
+
+    stride = check_stride(stride, multiple_of=GRID)
+    if step < 1 or (count is not None and count < 1):
+        raise ValueError("step must be >= 1 and count >= 1 (or None)")
+    if max_frames is not None:
+        max_frames = check_stride(max_frames, name="max_frames")
+        count = max_frames if count is None else min(count, max_frames)
+    if not isinstance(model, (str, os.PathLike, torch.nn.Module)):
+        resolve_model(model)  # the ValueError naming what a model must be, before any decoding
+    src = open_frames(path, 0, count, step)
+    box = check_focal_roi(roi, src.shape)
+    check_budget(1, box[2:], stride, 1, max_pixels=max_pixels, max_bytes=None)
     net = resolve_model(model, device)
-    fm = features(path, net, stride=stride, count=count, step=step, progress=progress)
-    p = fm.frame_probs.mean(axis=0)
+    was_training = net.training
+    net.eval()
+    index, rows = [], []
+    try:
+        for i, _, z in iter_dense(src, net, stride, box, progress=progress, desc="FOCAL classify"):
+            rows.append(torch.softmax(z.float(), dim=-1).mean(dim=(0, 1)).numpy())
+            index.append(i)
+    finally:
+        net.train(was_training)
+    if not index:
+        raise ValueError("no frames to analyse (check count/step against the video length)")
+    frame_probs = np.stack(rows).astype(np.float32)
+    p = frame_probs.astype(np.float64).mean(axis=0)
     p = p / p.sum()
     params = {
         "model": _model_name(model),
-        "stride": fm.stride,
+        "stride": stride,
         "count": count,
         "step": step,
+        "roi": None if roi is None else list(box),
+        "max_frames": max_frames,
+        "max_pixels": max_pixels,
         "device": str(device),
         **model_params(net),
     }
     return ClassifyResult(
-        classes=tuple(fm.classes),
+        classes=tuple(getattr(net, "classes", range(len(p)))),
         probabilities=tuple(float(v) for v in np.asarray(p)),
-        frame_index=tuple(int(i) for i in fm.frame_index),
-        frame_probabilities=fm.frame_probs,
+        frame_index=tuple(int(i) for i in index),
+        frame_probabilities=frame_probs,
         model=_model_name(model),
-        path=fm.path,
-        sha256=fm.sha256,
+        path=src.path,
+        sha256=src.sha256,
         params=params,
     )

@@ -58,7 +58,22 @@ __all__ = [
     "check_frame_size",
     "open_frames",
     "resolve_model",
+    "check_focal_roi",
+    "dense_forward_banded",
+    "iter_dense",
+    "check_budget",
+    "BAND_PIXELS",
+    "MAX_FRAME_PIXELS",
+    "MAX_RESULT_BYTES",
 ]
+
+#: input pixels per band of :func:`dense_forward_banded`: a frame larger than this is worked in
+#: horizontal bands of whole patch rows (about 200 bytes of temporaries per pixel, ~400 MB per band)
+BAND_PIXELS = 2_000_000
+#: default largest frame (height x width, pixels) FOCAL analyses: 40 megapixels (8K UHD is 33)
+MAX_FRAME_PIXELS = 40_000_000
+#: default largest per-patch result :func:`features` keeps in memory, bytes (2 GiB)
+MAX_RESULT_BYTES = 2 * 1024**3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,6 +92,76 @@ def check_frame_size(shape: tuple[int, int], name: str = "frames") -> None:
             f"{name} {verb} {shape[0]}x{shape[1]} pixels, smaller than one "
             f"{PATCH}x{PATCH} patch: FOCAL cannot analyse {'them' if verb == 'are' else 'it'}"
         )
+
+
+def check_focal_roi(roi, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``(top, left, height, width)`` of a region of interest in a frame ``shape`` (H, W), as ints.
+
+    ``None`` is the whole frame. :func:`toolkit._util.check_roi` (whole numbers, inside
+    the frame), plus FOCAL's constraints: top/left on the 8x8 coding grid, at least one
+    64x64 patch. ``ValueError`` with a sentence otherwise.
+
+    >>> check_focal_roi(None, (96, 128))
+    (0, 0, 96, 128)
+    >>> check_focal_roi((4, 0, 64, 64), (96, 128))
+    Traceback (most recent call last):
+    ...
+    ValueError: roi top/left must be multiples of 8 pixels (the coding block grid), got 4, 0
+    """
+    from toolkit._util import check_roi
+
+    h, w = shape
+    if roi is None:
+        return (0, 0, h, w)
+    if isinstance(roi, (str, bytes)) or not hasattr(roi, "__len__") or len(roi) != 4:
+        raise ValueError(f"roi must be (top, left, height, width) in pixels, got {roi!r}")
+    top, left, rh, rw = check_roi(roi, h, w)
+    if top % GRID or left % GRID:
+        raise ValueError(
+            f"roi top/left must be multiples of {GRID} pixels (the coding block grid), got {top}, {left}"
+        )
+    if rh < PATCH or rw < PATCH:
+        raise ValueError(f"roi {rh}x{rw} is smaller than one {PATCH}x{PATCH} patch")
+    return (top, left, rh, rw)
+
+
+def check_budget(
+    n_frames: int,
+    shape: tuple[int, int],
+    stride: int,
+    channels: int,
+    *,
+    itemsize: int = 4,
+    max_pixels: int | None = MAX_FRAME_PIXELS,
+    max_bytes: int | None = MAX_RESULT_BYTES,
+) -> int:
+    """Bytes of ``n_frames`` per-patch results (``channels`` values per patch) of frames ``shape``
+    at ``stride``; ``ValueError`` with a sentence when a frame exceeds ``max_pixels`` or the results
+    exceed ``max_bytes`` (``None``: no limit), saying which budget to change.
+
+    >>> check_budget(10, (720, 1280), 8, 68)
+    34541280
+    >>> check_budget(10_000, (1080, 1920), 8, 68)
+    Traceback (most recent call last):
+    ...
+    ValueError: FOCAL features of 10000 frames of 1080x1920 at stride 8 would keep 81.1 GB ...
+    """
+    h, w = int(shape[0]), int(shape[1])
+    if max_pixels is not None and h * w > max_pixels:
+        raise ValueError(
+            f"frames of {h}x{w} = {h * w:,} pixels exceed max_pixels={max_pixels:,} for FOCAL; analyse a "
+            "region (roi=(top, left, height, width)) or pass a larger max_pixels"
+        )
+    pu, pv = patch_grid(h, w, stride)
+    nbytes = int(n_frames) * pu * pv * int(channels) * int(itemsize)
+    if max_bytes is not None and nbytes > max_bytes:
+        raise ValueError(
+            f"FOCAL features of {n_frames} frames of {h}x{w} at stride {stride} would keep "
+            f"{nbytes / 1e9:.1f} GB of per-patch results (limit max_bytes={max_bytes:,}); analyse fewer "
+            "frames (count= / step=), a larger stride, a region (roi=), use focal.classify (which keeps "
+            "one row per frame), or pass a larger max_bytes"
+        )
+    return nbytes
 
 
 def open_frames(
@@ -275,6 +360,72 @@ def dense_forward(net: FocalNet, luma: torch.Tensor, stride: int = 8) -> tuple[t
     desc = desc + net.fc1.bias.view(1, -1, 1, 1)
     logits = F.conv2d(desc, net.fc2.weight[:, :, None, None], net.fc2.bias)
     return desc, logits
+
+
+@torch.no_grad()
+def dense_forward_banded(
+    net: FocalNet, luma: torch.Tensor, stride: int = 8, band_pixels: int = BAND_PIXELS
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`dense_forward` worked in horizontal bands of whole patch rows, so that its
+    temporaries stay near ``band_pixels`` input pixels whatever the frame size.
+
+    Each band holds the exact input rows of its patches (band tops on the 8-pixel grid), so the
+    result equals one pass up to float rounding.
+
+    >>> net = FocalNet(4).eval()
+    >>> x = torch.rand(1, 1, 200, 72) * 255
+    >>> a, b = dense_forward(net, x)[1], dense_forward_banded(net, x, band_pixels=100 * 72)[1]
+    >>> a.shape == b.shape and bool(torch.allclose(a, b, atol=1e-4))
+    True
+    """
+    stride = check_stride(stride, multiple_of=GRID)
+    h, w = luma.shape[2], luma.shape[3]
+    pu, _ = patch_grid(h, w, stride)
+    rows = max(1, (max(band_pixels // max(w, 1), PATCH) - PATCH) // stride + 1)  # patch rows per band
+    if rows >= pu:
+        return dense_forward(net, luma, stride)
+    descs, logits = [], []
+    for u0 in range(0, pu, rows):
+        u1 = min(pu, u0 + rows)
+        d, z = dense_forward(net, luma[:, :, u0 * stride : (u1 - 1) * stride + PATCH], stride)
+        descs.append(d)
+        logits.append(z)
+    return torch.cat(descs, dim=2), torch.cat(logits, dim=2)
+
+
+def iter_dense(
+    src: FrameSource,
+    net: FocalNet,
+    stride: int,
+    roi: tuple[int, int, int, int] | None = None,
+    *,
+    progress: bool = False,
+    desc: str = "FOCAL features",
+):
+    """Yield ``(frame number, descriptors P_U x P_V x 64, logits P_U x P_V x K)`` (CPU tensors) for
+    each frame of ``src``, one frame at a time (memory flat in the number of frames).
+
+    ``roi`` = ``(top, left, height, width)`` (from :func:`check_focal_roi`) restricts each frame;
+    ``net`` must be in eval mode.
+
+    >>> src = open_frames(np.zeros((2, 64, 72), np.uint8))
+    >>> [(i, tuple(d.shape), tuple(z.shape)) for i, d, z in iter_dense(src, FocalNet(4).eval(), 8)]
+    [(0, (1, 2, 64), (1, 2, 4)), (1, (1, 2, 64), (1, 2, 4))]
+    """
+    from tqdm.auto import tqdm
+
+    top, left, rh, rw = roi if roi is not None else (0, 0, *src.shape)
+    dev = next(net.parameters()).device
+    dtype = next(net.parameters()).dtype  # float32, or float64 for a net.double() reference
+    bar = tqdm(src, total=len(src), desc=desc, unit="frame", disable=not progress)
+    try:
+        for i, y in bar:
+            y = y[top : top + rh, left : left + rw]
+            x = torch.from_numpy(np.ascontiguousarray(y)).to(dev, dtype)[None, None]
+            d, z = dense_forward_banded(net, x, stride)
+            yield i, d[0].permute(1, 2, 0).cpu(), z[0].permute(1, 2, 0).cpu()
+    finally:
+        bar.close()
 
 
 @torch.no_grad()
@@ -509,6 +660,10 @@ def features(
     step: int = 1,
     device: str | None = None,
     progress: bool = False,
+    roi=None,
+    max_frames: int | None = None,
+    max_pixels: int | None = MAX_FRAME_PIXELS,
+    max_bytes: int | None = MAX_RESULT_BYTES,
 ) -> FeatureMap:
     """Dense FOCAL descriptors and class probabilities of every patch of every frame.
 
@@ -527,12 +682,23 @@ def features(
         Torch device ('auto', 'cpu', 'cuda'); default: where the model lives.
     progress : bool
         Show a tqdm bar over frames.
+    roi : (top, left, height, width), optional
+        Analyse only this region of each frame (pixels; top/left multiples of 8); patch ``(u, v)``
+        then starts at ``(top + stride*u, left + stride*v)`` and ``frame_shape`` is the region's.
+    max_frames : int, optional
+        Analyse at most this many frames (a budget, combined with ``count``).
+    max_pixels : int or None
+        Largest frame (or region) accepted, pixels (default :data:`MAX_FRAME_PIXELS`).
+    max_bytes : int or None
+        Largest per-patch result kept, bytes (default :data:`MAX_RESULT_BYTES`, 2 GiB: about
+        11 MB per 1080p frame at stride 8); checked before decoding, ``ValueError`` with a sentence
+        saying what to change. Large frames are computed in bands (:func:`dense_forward_banded`).
 
     Returns
     -------
     FeatureMap
-        ``.descriptors`` T x P_U x P_V x 64, ``.probs`` T x P_U x P_V x K, ``.classes``,
-        ``.frame_probs`` (T x K, the seed's mean frame descriptor).
+        ``.descriptors`` T x P_U x P_V x 64, ``.probs`` T x P_U x P_V x K (float32, patch
+        resolution), ``.classes``, ``.frame_probs`` (T x K, the seed's mean frame descriptor).
 
     Examples
     --------
@@ -543,26 +709,30 @@ def features(
     >>> fm.classes[int(fm.frame_labels[0])], fm.grid
     ('h264', (8, 10))
     """
-    from tqdm.auto import tqdm
-
     stride = check_stride(stride, multiple_of=GRID)
     if start < 0 or step < 1 or (count is not None and count < 1):
         raise ValueError("start must be >= 0, step >= 1 and count >= 1 (or None)")
+    if max_frames is not None:
+        max_frames = check_stride(max_frames, name="max_frames")
+        count = max_frames if count is None else min(count, max_frames)
     if not isinstance(model, (str, os.PathLike, torch.nn.Module)):
         resolve_model(model)  # the ValueError naming what a model must be, before any decoding
     src = open_frames(frames_or_path, start, count, step)
+    box = check_focal_roi(roi, src.shape)
     net = resolve_model(model, device)
     dev = next(net.parameters()).device
-    dtype = next(net.parameters()).dtype  # float32, or float64 for a net.double() reference
+    itemsize = next(net.parameters()).element_size()
+    k_out = getattr(getattr(net, "fc2", None), "out_features", 4)
+    check_budget(
+        len(src), box[2:], stride, 64 + k_out, itemsize=itemsize, max_pixels=max_pixels, max_bytes=max_bytes
+    )
     was_training = net.training
     net.eval()
     descs, logits, index = [], [], []
     try:
-        for i, y in tqdm(src, total=len(src), desc="FOCAL features", unit="frame", disable=not progress):
-            x = torch.from_numpy(np.ascontiguousarray(y)).to(dev, dtype)[None, None]
-            d, z = dense_forward(net, x, stride)
-            descs.append(d[0].permute(1, 2, 0).cpu())
-            logits.append(z[0].permute(1, 2, 0).cpu())
+        for i, d, z in iter_dense(src, net, stride, box, progress=progress):
+            descs.append(d)
+            logits.append(z)
             index.append(i)
     finally:
         net.train(was_training)
@@ -576,6 +746,10 @@ def features(
         "count": count,
         "step": step,
         "device": str(dev),
+        "roi": None if roi is None else list(box),
+        "max_frames": max_frames,
+        "max_pixels": max_pixels,
+        "max_bytes": max_bytes,
         "model_classes": list(getattr(net, "classes", ())),
         "path": src.path,
         "weights": getattr(net, "weights_name", None),
@@ -587,7 +761,7 @@ def features(
         probs=torch.softmax(z, dim=-1).numpy(),
         classes=tuple(getattr(net, "classes", range(z.shape[-1]))),
         frame_index=np.asarray(index, dtype=int),
-        frame_shape=tuple(src.shape),
+        frame_shape=tuple(box[2:]),
         stride=stride,
         path=src.path,
         sha256=src.sha256,

@@ -181,6 +181,17 @@ def highpass_init_(net: FocalNet, noise: float = 0.1, generator: torch.Generator
     return net
 
 
+#: JSON schema of a ``"focal"`` checkpoint's config (checked by :func:`from_checkpoint`)
+CONFIG_SCHEMA = {
+    "type": "object",
+    "required": ["num_classes", "classes"],
+    "properties": {
+        "num_classes": {"type": "integer", "minimum": 2, "maximum": 1000},
+        "classes": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 1000},
+    },
+}
+
+
 def from_checkpoint(ck) -> FocalNet:
     """A :class:`FocalNet` from a ``toolkit.weights`` checkpoint of kind ``"focal"``
     (the builder :func:`toolkit.weights.load` calls); ``meta`` is the model card.
@@ -189,6 +200,14 @@ def from_checkpoint(ck) -> FocalNet:
     >>> weights.load("focal/quality", device="cpu").classes
     ('delta5', 'delta10', 'delta20', 'delta40')
     """
+    from toolkit import weights
+
+    weights.check_json(ck.config, CONFIG_SCHEMA, f"{ck.file}: FOCAL config")
+    if len(ck.config["classes"]) != ck.config["num_classes"]:
+        raise weights.WeightsFormatError(
+            f"{ck.file}: FOCAL config names {len(ck.config['classes'])} classes for "
+            f"num_classes={ck.config['num_classes']}"
+        )
     net = FocalNet(int(ck.config["num_classes"]), classes=ck.config["classes"])
     net.load_state_dict(ck.state_dict)
     net.meta = dict(ck.card)

@@ -37,7 +37,7 @@ from toolkit.focal._common import (
     resolve_models,
     split_dims,
 )
-from toolkit.focal.features import open_frames
+from toolkit.focal.features import MAX_FRAME_PIXELS, check_budget, open_frames
 from toolkit.focal.model import GRID
 from toolkit.result import Result, json_safe
 
@@ -99,10 +99,17 @@ def entropy(values: np.ndarray, bins: int = 32, kind: str = "histogram") -> floa
     1.0
     """
     v = np.asarray(values, dtype=np.float64).ravel()
+    if not np.isfinite(v).all():
+        raise ValueError("the activation map holds NaN or infinite values")
     if kind == "histogram":
+        if int(bins) < 1:
+            raise ValueError(f"bins must be >= 1, got {bins}")
         if v.size == 0 or np.ptp(v) == 0:
             return 0.0
-        counts, _ = np.histogram(v, bins=int(bins), range=(v.min(), v.max()))
+        try:
+            counts, _ = np.histogram(v, bins=int(bins), range=(v.min(), v.max()))
+        except ValueError:  # a range too narrow for `bins` finite bins: flat to float precision
+            return 0.0
         p = counts[counts > 0] / v.size
     elif kind == "spatial":
         total = v.sum()
@@ -237,7 +244,7 @@ class SpatialResult(Result):
 
     Attributes
     ----------
-    heatmap : array, H x W (float, pixels)
+    heatmap : array, H x W (float32, pixels)
         Fused activation H̄ spread over the pixels; higher = more likely forged.
     patch_map : array, P_U x P_V
         Fused activation per patch (eq. 17).
@@ -247,10 +254,11 @@ class SpatialResult(Result):
         H_k = (F_k − E[F_k])² (eq. 15).
     ver : array, K
         Variance-to-entropy ratio of each activation map (eq. 16), the fusion weights.
-    frame_features : array, T x P_U x P_V x K
-        The per-frame feature tensors (before averaging).
-    frames : array, T x H x W uint8
-        Luma of the analysed frames (for display).
+    frame_features : array, T' x P_U x P_V x K
+        The per-frame feature tensors (before averaging) of the first T' = ``keep_frames``
+        analysed frames.
+    frames : array, T' x H x W uint8
+        Luma of those frames (for display).
     frame_index : tuple of int
         Frame numbers of the analysed frames.
     path, sha256, params, toolkit_version
@@ -299,6 +307,11 @@ class SpatialResult(Result):
         else:
             if not 0 <= int(t) < len(self.frame_index):
                 raise ValueError(f"t must be in 0..{len(self.frame_index) - 1}")
+            if int(t) >= len(self.frame_features):
+                raise ValueError(
+                    f"only the first {len(self.frame_features)} analysed frames' tensors were kept "
+                    f"(keep_frames); frame position {t} was averaged but not kept"
+                )
             tensor, frame = self.frame_features[int(t)], self.frames[int(t)]
         pmap, act, weights = self._fused(tensor, include)
         p = self.params
@@ -441,6 +454,8 @@ def localize(
     batch: int = 4,
     device: str = "auto",
     progress: bool = False,
+    keep_frames: int = 10,
+    max_pixels: int | None = MAX_FRAME_PIXELS,
 ) -> SpatialResult:
     """Localize a spatial splice: VER-fused activation map of the codec/quality patch features.
 
@@ -476,6 +491,13 @@ def localize(
         'auto' (CUDA when present), 'cpu' or 'cuda'.
     progress : bool
         Show a tqdm progress bar.
+    keep_frames : int
+        Per-frame feature tensors and luma kept for :meth:`SpatialResult.frame_view` (the first
+        ``keep_frames`` analysed frames); the average uses every analysed frame, accumulated as
+        the frames stream, so memory is flat in the number of frames.
+    max_pixels : int or None
+        Largest frame (or region) accepted, pixels (default
+        :data:`toolkit.focal.features.MAX_FRAME_PIXELS`); ``ValueError`` with a sentence above it.
 
     Returns
     -------
@@ -496,10 +518,11 @@ def localize(
         raise ValueError("bins must be >= 2")
     if center not in ("mean", "median"):
         raise ValueError(f"center must be 'mean' or 'median', got {center!r}")
-    if max_frames < 1 or batch < 1:
-        raise ValueError("max_frames and batch must be >= 1")
+    for name, v in (("max_frames", max_frames), ("batch", batch), ("keep_frames", keep_frames)):
+        check_stride(v, name=name)
     probe_src = open_frames(video, count=0)
     box = check_focal_roi(roi, probe_src.shape)
+    check_budget(1, box[2:], stride, 1, max_pixels=max_pixels, max_bytes=None)
     wanted = _pick_frames(probe_src.n_total, frames, max_frames)
     if max(wanted) >= probe_src.n_total:
         raise ValueError(f"frame {max(wanted)} does not exist: the video has {probe_src.n_total} frames")
@@ -509,18 +532,23 @@ def localize(
     idx_all: list[int] = []
     lumas: list[np.ndarray] = []
     probs: list[np.ndarray] = []
+    total = None  # running sum of the frames' feature tensors (float64, P_U x P_V x K)
     for idx, luma, p in iter_probs(source, nets, stride, box, batch, progress, "FOCAL spatial"):
         idx_all += idx
-        lumas.append(luma)
-        probs.append(p)
+        part = p.astype(np.float64).sum(axis=0)
+        total = part if total is None else total + part
+        room = keep_frames - sum(len(x) for x in probs)
+        if room > 0:
+            lumas.append(np.array(luma[:room]))
+            probs.append(np.asarray(p[:room], dtype=np.float64))
     if not idx_all:
         raise ValueError("no requested frame could be decoded")
-    frame_features = np.concatenate(probs).astype(np.float64)
-    tensor = frame_features.mean(axis=0)
+    frame_features = np.concatenate(probs)
+    tensor = total / len(idx_all)
     act = activation(tensor, center=center)
     weights = ver(act, bins=bins, kind=entropy_kind)
     pmap = fuse(act, weights)
-    heat = patch_map_to_pixels(pmap, probe_src.shape, stride, box)
+    heat = patch_map_to_pixels(pmap, probe_src.shape, stride, box).astype(np.float32)
     params = {
         "features": features,
         "models": list(names),
@@ -538,6 +566,9 @@ def localize(
         "frame_size": list(probe_src.shape),
         "codec": probe_src.codec,
         "averaged_frames": len(idx_all),
+        "keep_frames": int(keep_frames),
+        "kept_frames": len(frame_features),
+        "max_pixels": max_pixels,
     }
     return SpatialResult(
         heatmap=heat,

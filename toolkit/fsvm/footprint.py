@@ -27,12 +27,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit._util import as_path, sha256_file
+from toolkit._util import sha256_file
 from toolkit.fsvm._common import describe_roi
 from toolkit.result import ArrayLike, Result
-from toolkit.video import MB_CLASSES, VideoReadError, iter_frames, macroblock_types
+from toolkit.video import MB_CLASSES, VideoReadError, iter_frames, macroblock_types, regular_file
 
-__all__ = ["Footprint", "extract", "footprint", "roi_mb_mask", "REENCODE"]
+__all__ = ["Footprint", "extract", "footprint", "roi_mb_mask", "REENCODE", "MAX_N_FRAMES"]
+
+#: the most frames a footprint may span (the seed uses N of a few dozen): larger ``n_frames``
+#: is refused with a sentence instead of re-encoding (and holding) a whole long video
+MAX_N_FRAMES = 10_000
 
 #: settings of the normalising re-encode (seed: FFmpeg, H.264, CRF 0). The GOP is
 #: at least n_frames + 1 so that no I-frame falls inside the analysed window
@@ -206,25 +210,42 @@ def roi_mb_mask(roi, height: int, width: int, n_frames: int, coverage: float = 0
 
 # ----------------------------------------------------------------------------- main
 def _reencoded_types(path: Path, n_read: int, with_map: bool, workdir) -> tuple:
-    """Decode the first ``n_read`` frames, re-encode them losslessly, read MB types."""
+    """Decode the first ``n_read`` frames, re-encode them losslessly, read MB types.
+
+    Frames are streamed from the decoder into the encoder (never all held in memory).
+    """
     from toolkit.synth import encode
 
-    frames = []
-    for f in iter_frames(path, "rgb24", count=n_read):
-        h, w = f.shape[0] // 2 * 2, f.shape[1] // 2 * 2  # x264 4:2:0 needs even sizes
-        frames.append(f[:h, :w])
-    if not frames:
-        raise VideoReadError(f"{str(path)!r}: no frame could be decoded")
-    if frames[0].shape[0] < 16 or frames[0].shape[1] < 16:
-        raise ValueError(
-            f"{str(path)!r} is {frames[0].shape[1]}x{frames[0].shape[0]} pixels: "
-            "smaller than one 16x16 macroblock"
-        )
+    shape: list = []
+    health: dict = {}
+
+    def frames():
+        for f in iter_frames(path, "rgb24", count=n_read, report=health):
+            h, w = f.shape[0] // 2 * 2, f.shape[1] // 2 * 2  # x264 4:2:0 needs even sizes
+            if not shape:
+                if h < 16 or w < 16:
+                    raise ValueError(
+                        f"{str(path)!r} is {f.shape[1]}x{f.shape[0]} pixels: "
+                        "smaller than one 16x16 macroblock"
+                    )
+                shape.append((h, w))
+            elif (h, w) != shape[0]:
+                raise VideoReadError(
+                    f"{str(path)!r}: the frame size changes mid-stream ({shape[0][1]}x{shape[0][0]} to "
+                    f"{w}x{h}); a footprint needs one size"
+                )
+            yield f[:h, :w]
+
     settings = dict(REENCODE, gop=max(REENCODE["gop"], n_read))
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fsvm_") as tmp:
-        out = encode(frames, Path(tmp) / "crf0.mp4", **settings)
+        try:
+            out = encode(frames(), Path(tmp) / "crf0.mp4", **settings)
+        except ValueError as exc:
+            if not shape and "no frames" in str(exc):
+                raise VideoReadError(f"{str(path)!r}: no frame could be decoded") from None
+            raise
         mb = macroblock_types(out, with_map=with_map)
-    return mb, frames[0].shape[:2], settings
+    return mb, shape[0], settings, health
 
 
 def extract(
@@ -242,7 +263,8 @@ def extract(
     ----------
     video : path of a video PyAV can decode (any codec when ``reencode=True``;
         H.264, MPEG-2 or MPEG-4 Part 2 when ``reencode=False``).
-    n_frames : N, the number of frames analysed after the first I-frame.
+    n_frames : N, the number of frames analysed after the first I-frame (1 to
+        :data:`MAX_N_FRAMES`; more is refused with ``ValueError`` before anything is decoded).
     reencode : re-encode the first N+1 frames to H.264 CRF 0 (lossless) first,
         as the seed does (settings in :data:`REENCODE`; odd frame sizes are
         cropped by one pixel).
@@ -256,7 +278,14 @@ def extract(
 
     Returns
     -------
-    Footprint with ``values`` of shape ``(n_frames, 3)``.
+    Footprint with ``values`` of shape ``(n_frames, 3)``; ``params["decode_complete"]`` is False
+    (and ``params["decode_error"]`` says what) when the frames read came from a damaged stream
+    (packets that failed to decode, corrupt or missing frames).
+
+    Raises
+    ------
+    FileNotFoundError, toolkit.video.NotRegularFileError (FIFO, device), toolkit.video.VideoReadError,
+    toolkit.video.UnsupportedCodecError, ValueError (bad ``n_frames`` / ``roi``, too short).
 
     >>> fp = extract("sample_data/real/walk.mkv", n_frames=10)
     >>> fp.n_valid, fp.frame_types[:3], list(fp.table().columns)
@@ -264,8 +293,14 @@ def extract(
     """
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
         raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}")
+    if n_frames > MAX_N_FRAMES:
+        raise ValueError(
+            f"n_frames={n_frames} is more than the {MAX_N_FRAMES} frames a footprint may span "
+            f"(the seed uses a few dozen; the re-encode and the N x 3 footprint grow with N): "
+            f"use a smaller n_frames, or raise toolkit.fsvm.footprint.MAX_N_FRAMES"
+        )
     n_frames = int(n_frames)
-    p = as_path(video)
+    p = regular_file(video)
     with_map = roi is not None
     params = {
         "n_frames": n_frames,
@@ -275,8 +310,11 @@ def extract(
         "mb_classes": list(MB_CLASSES),
     }
     if reencode:
-        mb, (h, w), settings = _reencoded_types(p, n_frames + 1, with_map, workdir)
+        mb, (h, w), settings, health = _reencoded_types(p, n_frames + 1, with_map, workdir)
         params["reencode_settings"] = settings
+        params["stream"] = health.get("stream")
+        params["decode_complete"] = bool(health.get("complete", True))
+        params["decode_error"] = health.get("error")
         start = 0  # the re-encode always starts with its I-frame
     else:
         mb = macroblock_types(p, with_map=with_map, max_frames=n_frames + 1)
@@ -296,6 +334,9 @@ def extract(
             info = probe(p)
             h, w = info.height, info.width
         params["source_codec"] = mb.codec
+        params["stream"] = mb.params.get("stream")
+        params["decode_complete"] = bool(mb.complete)
+        params["decode_error"] = mb.error
     counts = mb.counts
     rows = counts.iloc[start + 1 : start + 1 + n_frames]
     n_valid = len(rows)

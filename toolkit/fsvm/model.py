@@ -45,6 +45,7 @@ __all__ = [
     "detect",
     "leave_one_out",
     "LeaveOneOutDecisions",
+    "CONFIG_SCHEMA",
 ]
 
 #: checkpoint kind of an F-SVM (``toolkit.weights``)
@@ -86,12 +87,24 @@ class FSVMResult(Result):
 
     @property
     def verdict(self) -> str:
-        """``"synthetic"`` when the score is above the threshold, else ``"not_detected"``."""
+        """``"synthetic"`` when the score is above the threshold, else ``"not_detected"``;
+        ``"inconclusive"`` when the video's stream was damaged (its footprint is not the coding's)."""
+        if self._damage() is not None:
+            return "inconclusive"
         return "synthetic" if self.score > self.threshold else NOT_DETECTED
+
+    def _damage(self) -> str | None:
+        fp = self.footprint.params if self.footprint is not None else {}
+        if fp.get("decode_complete", True) is False:
+            return str(fp.get("decode_error") or "decode errors")
+        return None
 
     @property
     def reason(self) -> str:
         """The decision in words: score, threshold and the footprint's intra share."""
+        damage = self._damage()
+        if damage is not None:
+            return f"the video's stream is damaged ({damage}): its footprint does not describe its coding"
         side = "above" if self.score > self.threshold else "not above"
         intra = float(self.footprint.mean()[0]) if self.footprint is not None else float("nan")
         return (
@@ -376,6 +389,42 @@ def _roi_param(roi):
     return describe_roi(roi)
 
 
+_COUNT = {"type": "integer", "minimum": 0}
+#: JSON schema of an F-SVM checkpoint's ``config`` (checked by :func:`from_checkpoint`)
+CONFIG_SCHEMA = {
+    "type": "object",
+    "required": ["params", "classes"],
+    "properties": {
+        "params": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "C": {"type": "number", "exclusiveMinimum": 0},
+                "n_frames": {"type": "integer", "minimum": 1, "maximum": 100000},
+                "reencode": {"type": "boolean"},
+                "pad": {"type": "boolean"},
+                "progress": {"type": "boolean"},
+                "roi": {
+                    "oneOf": [
+                        {"type": "null"},
+                        {"type": "array", "items": _COUNT, "minItems": 4, "maxItems": 4},
+                    ]
+                },
+            },
+        },
+        "classes": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 2,
+            "items": {"type": ["integer", "string", "boolean"]},
+        },
+        "n_support": {"type": "array", "items": _COUNT, "maxItems": 2},
+        "n_train": _COUNT,
+        "fit_time_s": {"type": "number", "minimum": 0},
+    },
+}
+
+
 def from_checkpoint(ck) -> FSVM:
     """The :class:`FSVM` of a ``"fsvm"`` checkpoint (the builder :func:`toolkit.weights.load` calls).
 
@@ -384,9 +433,9 @@ def from_checkpoint(ck) -> FSVM:
     >>> type(m).__name__, m.coef_.shape == (3 * m.n_frames,)
     ('FSVM', True)
     """
-    from toolkit.weights import WeightsFormatError
+    from toolkit.weights import WeightsFormatError, check_json
 
-    cfg = ck.config
+    cfg = check_json(ck.config, CONFIG_SCHEMA, f"{ck.file}: F-SVM config")
     try:
         params = dict(cfg["params"])
         if params.get("roi") is not None:
@@ -404,7 +453,9 @@ def from_checkpoint(ck) -> FSVM:
         m.n_features_in_ = m.coef_.size
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, IndexError) as exc:
         raise WeightsFormatError(f"{ck.file}: not an F-SVM checkpoint ({exc})") from None
-    if m.coef_.size != 3 * int(m.n_frames) or len(m.classes_) != 2 or not np.isfinite(m.coef_).all():
+    if not (np.isfinite(m.coef_).all() and np.isfinite(m.intercept_)):
+        raise WeightsFormatError(f"{ck.file}: the F-SVM's coefficients or intercept are not finite numbers")
+    if m.coef_.size != 3 * int(m.n_frames) or len(m.classes_) != 2:
         raise WeightsFormatError(
             f"{ck.file}: the F-SVM has {m.coef_.size} weights and {len(m.classes_)} classes for "
             f"n_frames={m.n_frames} (expected {3 * int(m.n_frames)} and 2)"

@@ -132,9 +132,18 @@ def resume(file, model, optimizer, *, kind: str, key: str, expected) -> tuple[li
 
     ck = weights.load_checkpoint(file, kind=kind)
     if ck.config.get(key) != expected:
-        raise ValueError(f"checkpoint {file} holds {key} {ck.config.get(key)!r}, not {expected!r}")
+        raise weights.WeightsFormatError(
+            f"checkpoint {file} holds {key} {ck.config.get(key)!r}, not {expected!r}"
+        )
     if "optimizer" not in ck.extra or "epoch" not in ck.extra:
-        raise ValueError(f"checkpoint {file} has no optimiser state / epoch to resume from")
-    model.load_state_dict(ck.state_dict)
-    optimizer.load_state_dict(ck.extra["optimizer"])
-    return list(ck.extra.get("history", [])), int(ck.extra["epoch"])
+        raise weights.WeightsFormatError(f"checkpoint {file} has no optimiser state / epoch to resume from")
+    try:
+        model.load_state_dict(ck.state_dict)
+        optimizer.load_state_dict(ck.extra["optimizer"])
+        history, epoch = list(ck.extra.get("history", [])), int(ck.extra["epoch"])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise weights.WeightsFormatError(
+            f"checkpoint {file} does not fit this model / optimiser ({first[:300]})"
+        ) from None
+    return history, epoch

@@ -161,6 +161,14 @@ def save_siamese(net: SiameseNet, file: str | os.PathLike, **extra) -> Path:
     )
 
 
+#: JSON schema of a ``"geo.city"`` checkpoint's config (checked by :func:`from_checkpoint`)
+CONFIG_SCHEMA = {
+    "type": "object",
+    "required": ["backbone"],
+    "properties": {"backbone": {"enum": ["vit_l_16", "tiny"]}},
+}
+
+
 def from_checkpoint(ck) -> SiameseNet:
     """The :class:`SiameseNet` of a ``toolkit.weights`` checkpoint of kind ``"geo.city"``
     (the builder :func:`toolkit.weights.load` calls); ``meta`` is the model card.
@@ -169,6 +177,9 @@ def from_checkpoint(ck) -> SiameseNet:
     >>> from_checkpoint(weights.load_checkpoint("geo/city_demo")).meta["name"]
     'geo/city_demo'
     """
+    from toolkit import weights
+
+    weights.check_json(ck.config, CONFIG_SCHEMA, f"{ck.file}: city-verifier config")
     net = SiameseNet(ck.config["backbone"])
     net.load_state_dict(ck.state_dict)
     net.meta = dict(ck.card)
@@ -625,11 +636,12 @@ class CityVerification(Result):
         return fig
 
 
-def _describe(image) -> dict:
+def _describe(image, info) -> dict:
+    """``{"path", "sha256", "image"}`` of an image already read by :func:`load_image` (``info``)."""
     from toolkit._util import input_sha256
 
     path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
-    return {"path": path, "sha256": input_sha256(image)}
+    return {"path": path, "sha256": input_sha256(image), "image": info.to_dict()}
 
 
 def verify(
@@ -642,6 +654,7 @@ def verify(
     scene_model=None,
     top_n: int = 2,
     device: str = "auto",
+    max_pixels: int | None = None,
 ) -> CityVerification:
     """Decide whether ``query`` was shot in the city the ``references`` show (registry ``geo.city``).
 
@@ -657,11 +670,15 @@ def verify(
         :func:`proxy_scene_vector`); None gives every pair weight 1.
     top_n : the gate's rank limit (seed: 2).
     device : 'auto', 'cpu' or 'cuda'.
+    max_pixels : largest accepted width x height of each image (default
+        :data:`toolkit.image.MAX_PIXELS`).
 
     Returns
     -------
     CityVerification
         verdict 'different_city' / 'not_detected' / 'inconclusive' (gate), score, threshold.
+        ``params["image"]`` records how the query was read and converted, ``params["references"]``
+        each reference's path, SHA-256 and conversions (as the ``references`` field).
 
     >>> img = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
     >>> r = verify(img, [img, img[:, ::-1]], model=build_siamese("tiny"))
@@ -670,25 +687,33 @@ def verify(
     """
     from toolkit._util import input_sha256
 
-    q = load_image(query)
+    q, q_info = load_image(query, max_pixels=max_pixels, return_info=True)
     references = reference_images(references)
     if not references:
         raise ValueError("need at least one reference image of the claimed city")
-    refs = [load_image(r) for r in references]
-    ref_ids = [_describe(r) for r in references]
+    refs, ref_ids = [], []
+    for r in references:
+        rgb, info = load_image(r, max_pixels=max_pixels, return_info=True)
+        refs.append(rgb)
+        ref_ids.append(_describe(r, info))
     base = {"path": os.fspath(query) if isinstance(query, (str, os.PathLike)) else None}
     base["sha256"] = input_sha256(query)
     params = {
         "top_n": top_n,
         "claimed_country": claimed_country,
         "m": len(refs),
+        "image": q_info.to_dict(),
+        "references": [dict(r) for r in ref_ids],
+        "max_pixels": max_pixels,
         "scene_model": getattr(scene_model, "__name__", type(scene_model).__name__) if scene_model else None,
     }
     gate, cpred = None, None
     if claimed_country is not None:
         from toolkit.geo import country as country_mod
 
-        cpred = country_mod.analyze(query, country_model, device=device, k=max(1, top_n))
+        cpred = country_mod.analyze(
+            query, country_model, device=device, k=max(1, top_n), max_pixels=max_pixels
+        )
         gate = country_gate(cpred, claimed_country, top_n)
         params["country_model"] = cpred.params.get("model")
         params["country_model_sha256"] = cpred.params.get("model_sha256")

@@ -239,6 +239,22 @@ def save_checkpoint(model: CountryModel, file: str | os.PathLike, **extra) -> Pa
     )
 
 
+#: JSON schema of a ``"geo.country"`` checkpoint's config (checked by :func:`from_checkpoint`)
+CONFIG_SCHEMA = {
+    "type": "object",
+    "required": ["arch", "class_names"],
+    "properties": {
+        "arch": {"enum": ["resnet101", "resnet50", "resnet18", "tiny"]},
+        "class_names": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 10000,
+            "items": {"type": "string", "maxLength": 200},
+        },
+    },
+}
+
+
 def from_checkpoint(ck) -> CountryModel:
     """The :class:`CountryModel` of a ``toolkit.weights`` checkpoint of kind ``"geo.country"``
     (the builder :func:`toolkit.weights.load` calls); ``meta`` is the model card.
@@ -248,6 +264,9 @@ def from_checkpoint(ck) -> CountryModel:
     >>> m.arch, len(m.class_names), m.meta["name"]
     ('tiny', 61, 'geo/country_demo')
     """
+    from toolkit import weights
+
+    weights.check_json(ck.config, CONFIG_SCHEMA, f"{ck.file}: country-classifier config")
     model = CountryModel(ck.config["arch"], ck.config["class_names"])
     model.load_state_dict(ck.state_dict)
     model.meta = dict(ck.card)
@@ -547,6 +566,7 @@ def analyze(
     device: str = "auto",
     k: int = 5,
     claimed=None,
+    max_pixels: int | None = None,
 ) -> CountryPrediction:
     """Classify an image into the country classes with 5-crop fusion.
 
@@ -559,10 +579,13 @@ def analyze(
     k : classes shown by the result's table / map / summary (1..K).
     claimed : optional claimed location (country code/name, ``(lat, lon)`` degrees or a dict; see
         :func:`toolkit.geo.maps.parse_claim`) checked against the top-k.
+    max_pixels : largest accepted width x height (default :data:`toolkit.image.MAX_PIXELS`).
 
     Returns
     -------
     CountryPrediction
+        ``params["image"]`` records what was read and which conversions were made (CMYK, palette,
+        16-bit, alpha, EXIF orientation, first frame of an animation, ...).
 
     >>> pred = analyze(np.zeros((300, 400, 3), np.uint8), build_model("tiny"), fusion="max")
     >>> pred.fusion, pred.probabilities.shape, pred.params["model"]
@@ -574,7 +597,8 @@ def analyze(
 
     if fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {fusion!r}: choose from {', '.join(FUSIONS)}")
-    rgb = load_image(image)
+    rgb, image_info = load_image(image, max_pixels=max_pixels, return_info=True)
+    sha = input_sha256(image)
     if model is None or isinstance(model, (str, os.PathLike)):
         model = load_model(model or DEMO_WEIGHTS, device=device)
     dev = resolve_device(device)
@@ -602,7 +626,7 @@ def analyze(
         k=k,
         claimed=claimed,
         path=_input_path(image),
-        sha256=input_sha256(image),
+        sha256=sha,
         params={
             "fusion": fusion,
             "k": k,
@@ -613,6 +637,7 @@ def analyze(
             "model_sha256": model_sha,
             "claimed": json_safe(claimed),
             "image_shape": list(rgb.shape),
+            "image": image_info.to_dict(),
         },
     )
 
@@ -625,6 +650,7 @@ def predict(
     fusion: str = "mean",
     device: str = "auto",
     claimed=None,
+    max_pixels: int | None = None,
 ) -> CountryPrediction:
     """Top-``k`` country classes of one image: the registry's ``geo.country``.
 
@@ -636,7 +662,7 @@ def predict(
     >>> len(pred.table()), pred.claim_check["claimed_class"]
     (2, 'Italy')
     """
-    return analyze(image, model, fusion=fusion, device=device, k=k, claimed=claimed)
+    return analyze(image, model, fusion=fusion, device=device, k=k, claimed=claimed, max_pixels=max_pixels)
 
 
 # --- training helpers ----------------------------------------------------------------

@@ -1,5 +1,13 @@
 """Folium maps of country-class predictions, drawn offline from the shipped country outlines.
 
+The maps need no network: Leaflet's JS and CSS come from the copy vendored under
+``toolkit/geo/static/leaflet/`` (the npm ``leaflet`` 1.9.4 package's ``dist`` files with
+its BSD-2-Clause LICENSE; versions and hashes in ``VERSION.json``), jQuery (which
+folium's popups use) from ``static/jquery/`` (npm ``jquery`` 3.7.1, MIT), both inlined
+into the map's HTML as ``data:`` URLs (:func:`offline`); the country polygons are GeoJSON
+from the package. Tiles (``tiles="OpenStreetMap"``) are drawn when the network is
+there; without it the polygons still show.
+
 >>> import numpy as np
 >>> from toolkit.geo.country import analyze, build_model
 >>> from toolkit.geo.maps import topk_map
@@ -11,12 +19,79 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import functools
+import html
 import os
+import re
+from pathlib import Path
 
 from toolkit.geo import groups
 
-__all__ = ["topk_map", "consistency", "parse_claim", "claim_from_exif", "world_layer"]
+__all__ = [
+    "LEAFLET_DIR",
+    "topk_map",
+    "consistency",
+    "parse_claim",
+    "claim_from_exif",
+    "world_layer",
+    "offline",
+    "leaflet_assets",
+]
+
+#: the vendored Leaflet distribution (npm ``leaflet`` 1.9.4 ``dist/`` + LICENSE)
+LEAFLET_DIR = Path(__file__).resolve().parent / "static" / "leaflet"
+#: the vendored jQuery (npm ``jquery`` 3.7.1 ``dist/jquery.min.js`` + LICENSE): folium's popups use ``$()``
+JQUERY_DIR = Path(__file__).resolve().parent / "static" / "jquery"
+
+
+def _data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+@functools.lru_cache(maxsize=1)
+def leaflet_assets() -> tuple[str, str, str]:
+    """``(leaflet_js, leaflet_css, jquery_js)``: the vendored files as ``data:`` URLs.
+
+    The CSS's ``url(images/...)`` references are inlined too, so nothing is fetched.
+
+    >>> js, css, jq = leaflet_assets()
+    >>> js.startswith("data:text/javascript;base64,"), css.startswith("data:text/css;base64,")
+    (True, True)
+    """
+    js = (LEAFLET_DIR / "leaflet.js").read_bytes()
+    css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(m: re.Match) -> str:
+        return f"url({_data_url((LEAFLET_DIR / m.group(1)).read_bytes(), 'image/png')})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    jq = (JQUERY_DIR / "jquery.min.js").read_bytes()
+    return (
+        _data_url(js, "text/javascript"),
+        _data_url(css.encode("utf-8"), "text/css"),
+        _data_url(jq, "text/javascript"),
+    )
+
+
+def offline(m: folium.Map) -> folium.Map:  # noqa: F821
+    """Make a folium map self-contained: its Leaflet JS/CSS from the vendored copy, inlined.
+
+    folium's ``default_js`` / ``default_css`` point at CDNs (Leaflet, jQuery, Bootstrap,
+    awesome-markers, glyphicons, Font Awesome); these maps use Leaflet (circle markers,
+    GeoJSON, tooltips) and jQuery (folium's popups), so the map's lists are replaced by
+    those two, inlined. Returns ``m``.
+
+    >>> import folium
+    >>> m = offline(folium.Map(tiles=None))
+    >>> [name for name, _ in m.default_js], "cdn" in m.get_root().render()
+    (['leaflet', 'jquery'], False)
+    """
+    js, css, jq = leaflet_assets()
+    m.default_js = [("leaflet", js), ("jquery", jq)]
+    m.default_css = [("leaflet_css", css)]
+    return m
 
 
 def _prediction_rows(prediction, k: int | None):
@@ -185,7 +260,8 @@ def topk_map(
     claimed : optional claimed location: ``(lat, lon)`` degrees, a country code/name, or a dict;
         when ``None`` and ``image`` is given, the image's EXIF GPS is used if present.
     k : number of classes to draw (default: all rows of a table, else the prediction's ``k``).
-    tiles : a folium tile name (e.g. "OpenStreetMap") or ``None`` (offline: outlines only).
+    tiles : a folium tile name (e.g. "OpenStreetMap") or ``None`` (outlines only). Leaflet is
+        inlined either way (:func:`offline`), so the polygons show without a network.
 
     The map carries ``m.geo_verdict`` (see :func:`consistency`, ``None`` without claim) and
     ``m.geo_filled`` (ISO codes filled, with their class and probability).
@@ -198,7 +274,7 @@ def topk_map(
     rows = _prediction_rows(prediction, k)
     if claimed is None and image is not None and isinstance(image, (str, os.PathLike, bytes)):
         claimed = claim_from_exif(image)
-    m = folium.Map(location=[25, 10], zoom_start=zoom_start, tiles=tiles, world_copy_jump=True)
+    m = offline(folium.Map(location=[25, 10], zoom_start=zoom_start, tiles=tiles, world_copy_jump=True))
     world_layer().add_to(m)
     vmax = max((p for *_, p in rows), default=1.0) or 1.0
     cmap = cm.LinearColormap(
@@ -253,28 +329,43 @@ def topk_map(
             fill_color=d["color"],
             fill_opacity=0.9,
             popup=folium.Popup(
-                f"<b>{d['name']}</b><br>class {d['class']} (rank {d['rank']})<br>"
-                f"p = {d['probability']:.4f}<br>{d['countries']}",
+                f"<b>{html.escape(d['name'])}</b><br>class {html.escape(d['class'])} (rank {d['rank']})<br>"
+                f"p = {d['probability']:.4f}<br>{html.escape(d['countries'])}",
                 max_width=300,
             ),
         ).add_to(m)
-    cmap.add_to(m)
+    # branca's own legend (cmap.add_to) draws with d3 from a CDN; its SVG rendering needs nothing
+    cmap.width = 300
+    m.get_root().html.add_child(
+        folium.Element(
+            "<div style='position:fixed;bottom:12px;left:12px;z-index:1000;background:rgba(255,255,255,.85);"
+            f"padding:4px 8px;font:12px sans-serif'>{cmap._repr_html_()}</div>"
+        )
+    )
     verdict = None
     if claimed is not None:
         verdict = consistency(prediction, claimed, k=k or len(rows))
         claim = verdict["claim"]
         ok = verdict["consistent"]
         rank_txt = f"rank {verdict['rank']}" if verdict["rank"] else "not ranked"
-        html = (
-            f"<b>Claimed: {claim['label']}</b> ({claim['source']})<br>{claim['lat']:.4f}, {claim['lon']:.4f}"
-            f"<br>country {groups.country_name(claim['country'])} -> class {verdict['claimed_class']} "
-            f"({rank_txt})<br><b>{'CONSISTENT' if ok else 'NOT consistent'}</b> with the top-{verdict['k']}"
+        esc = html.escape
+        text = (
+            f"<b>Claimed: {esc(str(claim['label']))}</b> ({esc(str(claim['source']))})<br>"
+            f"{claim['lat']:.4f}, {claim['lon']:.4f}<br>country {esc(groups.country_name(claim['country']))}"
+            f" -> class {esc(verdict['claimed_class'])} ({rank_txt})<br>"
+            f"<b>{'CONSISTENT' if ok else 'NOT consistent'}</b> with the top-{verdict['k']}"
         )
-        folium.Marker(
+        colour = "#1a9641" if ok else "#d7191c"
+        folium.CircleMarker(
             [claim["lat"], claim["lon"]],
-            popup=folium.Popup(html, max_width=320),
+            radius=9,
+            color="#ffffff",
+            weight=3,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=1.0,
+            popup=folium.Popup(text, max_width=320),
             tooltip="claimed location",
-            icon=folium.Icon(color="green" if ok else "red", icon="ok-sign" if ok else "remove-sign"),
         ).add_to(m)
     m.geo_verdict = verdict
     m.geo_filled = filled

@@ -64,18 +64,56 @@ class ROC:
         return fig
 
 
+def _numbers(values, what: str) -> np.ndarray:
+    """``values`` as a flat float array; ``ValueError`` with a sentence for anything else."""
+    try:
+        a = np.asarray(values)
+    except (ValueError, TypeError) as e:  # ragged nested sequences
+        raise ValueError(f"{what} must be a flat sequence of numbers ({e})") from None
+    if a.dtype == object or a.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{what} must be numbers, got values of type {a.dtype} (e.g. {a.ravel()[:1].tolist()})"
+        )
+    a = a.astype(float).ravel()
+    if a.size == 0:
+        raise ValueError(f"{what} are empty")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise ValueError(f"{what} must be finite numbers; {int(bad.sum())} of {a.size} are NaN or infinite")
+    return a
+
+
 def _check(labels, scores) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(labels).ravel()
-    s = np.asarray(scores, dtype=float).ravel()
+    """Binary labels (0 / 1, or booleans) and finite scores of the same length, as flat arrays.
+
+    >>> _check([0, 1], ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    ValueError: scores must be numbers, got values of type <U1 (e.g. ['a'])
+    """
+    y = _numbers(labels, "labels")
+    s = _numbers(scores, "scores")
     if y.shape != s.shape:
-        raise ValueError(f"labels ({y.shape}) and scores ({s.shape}) must have the same length")
+        raise ValueError(f"labels ({y.size} values) and scores ({s.size} values) must have the same length")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"labels must be 0 (negative) or 1 (positive), got {sorted(set(y.tolist()))[:5]}")
     if len(np.unique(y)) < 2:
         raise ValueError("ROC needs both positive (1) and negative (0) labels")
-    return y, s
+    return y.astype(int), s
 
 
 def roc(labels, scores) -> ROC:
-    """ROC curve and AUC (``sklearn.metrics.roc_curve`` / ``roc_auc_score``)."""
+    """ROC curve and AUC (``sklearn.metrics.roc_curve`` / ``roc_auc_score``).
+
+    ``labels``: 0 / 1 (or booleans); ``scores``: finite numbers, higher = more likely positive,
+    one per label. ``ValueError`` with a sentence for strings, NaN / infinite values, empty or
+    mismatched inputs, labels other than 0 / 1, or a single class.
+
+    >>> roc([0, 1], [0.2, float("nan")])
+    Traceback (most recent call last):
+    ...
+    ValueError: scores must be finite numbers; 1 of 2 are NaN or infinite
+    """
     y, s = _check(labels, scores)
     fpr, tpr, thr = _skm.roc_curve(y, s)
     return ROC(fpr=fpr, tpr=tpr, thresholds=thr, auc=float(_skm.roc_auc_score(y, s)))
@@ -96,9 +134,9 @@ def threshold_at_fpr(negative_scores, fpr: float = 0.03) -> float:
     negatives through (ties only lower the count). It needs no positives:
     this is how a detector is calibrated on pristine material.
     """
-    s = np.sort(np.asarray(negative_scores, dtype=float).ravel())[::-1]
-    if s.size == 0:
+    if np.size(negative_scores) == 0:
         raise ValueError("need at least one negative score to calibrate a threshold")
+    s = np.sort(_numbers(negative_scores, "negative scores"))[::-1]
     if not 0 <= fpr < 1:
         raise ValueError("fpr must be in [0, 1)")
     k = int(np.floor(fpr * s.size + 1e-9))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from toolkit._util import input_sha256
-from toolkit.image import load_image
+from toolkit.image import check_pixels, load_image
 from toolkit.result import Result, json_safe
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "code_digits",
     "ResidualAnalysis",
     "analyze",
+    "ANALYZE_MAX_PIXELS",
 ]
 
 #: the 4-tap high-pass filter of the running example (seed 004, section II)
@@ -75,26 +76,37 @@ MIN_SIZE = len(FILTER) + ORDER - 1
 _POW = LEVELS ** np.arange(ORDER - 1, -1, -1)  # 27, 9, 3, 1
 
 
-def to_grey(image, name: str = "image") -> np.ndarray:
+def to_grey(
+    image, name: str = "image", *, max_pixels: int | None = None, return_info: bool = False
+) -> np.ndarray | tuple[np.ndarray, dict]:
     """The analysed band of ``image``: green band of RGB(A), or the grey image itself.
 
     ``image`` is a uint8 array H x W, H x W x 1, H x W x 3 or H x W x 4, or an image
     file (path), bytes or PIL image, read by :func:`toolkit.image.load_image` (RGB,
-    EXIF orientation; a grey file's green band is its grey). Returns a uint8 H x W
-    array. ``FileNotFoundError`` for a missing file; clear ``ValueError`` for a file
-    that is not an image, a wrong dtype/shape or an image smaller than 7 x 7 (the
+    EXIF orientation, CMYK / palette / 16-bit / alpha converted; a grey file's green band
+    is its grey). Returns a uint8 H x W array, and with ``return_info=True`` also a dict
+    saying what was read and converted (:class:`toolkit.image.ImageInfo` as a dict, plus the
+    band), for a result's ``params``. ``FileNotFoundError`` for a missing file; clear
+    ``ValueError`` for a file that is not an image, a wrong dtype/shape, an image above
+    ``max_pixels`` (default :data:`toolkit.image.MAX_PIXELS`) or smaller than 7 x 7 (the
     filter support).
 
     >>> to_grey(np.dstack([np.zeros((8, 8), np.uint8), np.full((8, 8), 7, np.uint8),
     ...                    np.zeros((8, 8), np.uint8)]))[0, :3]
     array([7, 7, 7], dtype=uint8)
+    >>> to_grey(np.zeros((8, 9), np.uint8), return_info=True)[1]["band"]
+    'grey'
     """
+    info = None
     if not isinstance(image, np.ndarray) and not _is_array_like(image):
         try:
-            image = load_image(image)
+            image, info = load_image(image, max_pixels=max_pixels, return_info=True)
         except ValueError as exc:
             raise ValueError(f"{name}: not a readable image ({exc})") from None
+        info = info.to_dict()
     a = np.asarray(image)
+    if a.ndim >= 2:
+        check_pixels(a.shape[1], a.shape[0], max_pixels, name)
     if a.dtype == bool or not np.issubdtype(a.dtype, np.number):
         raise ValueError(f"{name}: expected a numeric uint8 image, got dtype {a.dtype}")
     if a.dtype != np.uint8:
@@ -102,18 +114,29 @@ def to_grey(image, name: str = "image") -> np.ndarray:
             f"{name}: expected a uint8 image with grey levels 0-255, got dtype {a.dtype}"
             " (convert first, e.g. np.clip(np.rint(img * 255), 0, 255).astype(np.uint8) for [0, 1] floats)"
         )
+    band = "green"
     if a.ndim == 3 and a.shape[2] in (3, 4):
         a = a[:, :, 1]
     elif a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    elif a.ndim != 2:
+        a, band = a[:, :, 0], "grey"
+    elif a.ndim == 2:
+        band = "grey"
+    else:
         raise ValueError(f"{name}: expected an H x W grey or H x W x 3 RGB image, got shape {a.shape}")
     if min(a.shape) < MIN_SIZE:
         raise ValueError(
             f"{name}: image of {a.shape[0]} x {a.shape[1]} pixels is smaller than the "
             f"{MIN_SIZE} x {MIN_SIZE} support of the residual filter plus co-occurrence"
         )
-    return a
+    if not return_info:
+        return a
+    if info is None:
+        src = np.asarray(image)
+        info = {"source": "array", "mode": f"{src.dtype} {'x'.join(map(str, src.shape))}", "conversions": []}
+    if band == "green" and info.get("source") != "array":
+        grey_file = info.get("mode") in ("L", "1", "I", "I;16", "I;16B", "I;16L", "F", "LA")
+        band = "grey (the file is grey: the green band of its RGB is its grey)" if grey_file else band
+    return a, {**info, "band": band}
 
 
 def _is_array_like(x) -> bool:
@@ -394,7 +417,11 @@ class ResidualAnalysis(Result):
         return fig
 
 
-def analyze(image, delta: float = DELTA) -> ResidualAnalysis:
+#: default largest image :func:`analyze` accepts (it keeps about 12 bytes of maps per pixel)
+ANALYZE_MAX_PIXELS = 25_000_000
+
+
+def analyze(image, delta: float = DELTA, *, max_pixels: int | None = ANALYZE_MAX_PIXELS) -> ResidualAnalysis:
     """Every intermediate of the feature chain for one image (see :class:`ResidualAnalysis`).
 
     Parameters
@@ -402,19 +429,22 @@ def analyze(image, delta: float = DELTA) -> ResidualAnalysis:
     image : uint8 array (H x W grey or H x W x 3 RGB, green band used) or an image file
         (read by :func:`toolkit.image.load_image`); H, W >= 7.
     delta : quantisation step, grey levels (seed: 4.5).
+    max_pixels : largest accepted width x height (default 25 megapixels: the result keeps every
+        intermediate map, about 12 bytes per pixel); ``ValueError`` with a sentence above it.
 
     Returns
     -------
-    ResidualAnalysis, whose ``sha256`` is the file's SHA-256 for a path and
-    :func:`toolkit._util.array_sha256` of the array otherwise (as :func:`~toolkit.residual.heatmap`).
+    ResidualAnalysis (``params["image"]`` records what was read and converted), whose ``sha256``
+    is the file's SHA-256 for a path and :func:`toolkit._util.array_sha256` of the array
+    otherwise (as :func:`~toolkit.residual.heatmap`).
 
     >>> a = analyze(np.zeros((16, 16), np.uint8))
     >>> a.residual_h.shape, int(a.counts.sum())
     ((16, 13), 658)
     """
+    g, image_info = to_grey(image, max_pixels=max_pixels, return_info=True)
     sha = input_sha256(image)
     path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
-    g = to_grey(image)
     rh, rv = residuals(g)
     dh, dv = quantize(rh, delta), quantize(rv, delta)
     codes = cooccurrence_codes(g, delta)
@@ -435,7 +465,9 @@ def analyze(image, delta: float = DELTA) -> ResidualAnalysis:
             "delta": delta,
             "levels": LEVELS,
             "order": ORDER,
-            "band": "green (or grey)",
+            "band": image_info["band"],
             "normalisation": "each 81-bin half sums to 1",
+            "max_pixels": max_pixels,
+            "image": image_info,
         },
     )

@@ -236,6 +236,9 @@ def heatmap(
     stride: int = 32,
     max_rows: int = 512,
     threshold: float | None = None,
+    *,
+    max_pixels: int | None = None,
+    progress: bool = False,
 ) -> HeatMap:
     """Manipulation probability of every ``window`` x ``window`` window (step ``stride``), and a verdict.
 
@@ -248,16 +251,24 @@ def heatmap(
         :class:`~toolkit.residual.RecastCNN` (e.g. fine-tuned) or a fitted SRM+SVM
         pipeline (then its exact hardmax recast is used).
     window, stride : window side and step, pixels (seed: 128-pixel patches); whole numbers.
-    max_rows : image rows processed at once (bounds memory: ~1.3 kB per pixel).
+    max_rows : side of the tiles processed at once, pixels (at least ``window``): the image is
+        worked in tiles of at most ``max_rows`` x ``max_rows`` pixels (windows overlapping two
+        tiles are computed whole in one of them), so memory is bounded (~1.3 kB per tile pixel,
+        about 350 MB at the default) whatever the image's width and height.
     threshold : decision threshold on a window's probability; default the model's
         ``threshold`` attribute, else 0.5.
+    max_pixels : largest accepted width x height (default :data:`toolkit.image.MAX_PIXELS`);
+        ``ValueError`` with a sentence above it, checked on the file's header before decoding.
+    progress : show a tqdm bar over the tiles.
 
     Returns
     -------
     HeatMap (a frozen Result, array-like) of shape
     ``((H - window) // stride + 1, (W - window) // stride + 1)`` with values in [0, 1]:
     ``score`` (highest window probability), ``verdict``, ``.plot()``, ``.to_pixels()``, ``.table()``.
-    ``sha256`` is the file's for a path, :func:`toolkit._util.array_sha256` of the array otherwise.
+    ``sha256`` is the file's for a path, :func:`toolkit._util.array_sha256` of the array otherwise;
+    ``params["image"]`` records what was read and which conversions were made (CMYK, palette,
+    16-bit, alpha, EXIF orientation, first frame of an animation, ...).
 
     >>> img = np.random.default_rng(0).integers(0, 256, (160, 160), dtype=np.uint8)
     >>> hm = heatmap(img, stride=32)             # the shipped model
@@ -266,15 +277,16 @@ def heatmap(
     """
     import torch
     import torch.nn.functional as F
+    from tqdm.auto import tqdm
 
-    sha = input_sha256(image)
-    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
-    g = to_grey(image)
     window = check_stride(window, name="window")
     if window < _SPAN + 1:
         raise ValueError(f"window must be at least {_SPAN + 1} pixels, got {window}")
     stride = check_stride(stride)
     max_rows = check_stride(max_rows, name="max_rows")
+    g, image_info = to_grey(image, max_pixels=max_pixels, return_info=True)
+    sha = input_sha256(image)
+    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
     h, w = g.shape
     if h < window or w < window:
         raise ValueError(f"image of {h} x {w} pixels is smaller than the {window}-pixel window")
@@ -288,7 +300,7 @@ def heatmap(
         raise ValueError(f"threshold is a probability in [0, 1], got {thr}")
     dev = net.fc.weight.device
     nh, nw = (h - window) // stride + 1, (w - window) // stride + 1
-    rows_per_chunk = max(1, (max(max_rows, window) - window) // stride + 1)
+    per_tile = max(1, (max(max_rows, window) - window) // stride + 1)  # windows per tile side
     out = np.empty((nh, nw))
     # kernel sizes on each branch's output map (transposed-branch maps are transposed back first)
     kernels = [
@@ -299,10 +311,11 @@ def heatmap(
     ]
     n_along = 2 * window * (window - _SPAN)
     n_across = 2 * (window - _EDGE) ** 2
+    tiles = [(r0, c0) for r0 in range(0, nh, per_tile) for c0 in range(0, nw, per_tile)]
     with torch.no_grad():
-        for r0 in range(0, nh, rows_per_chunk):
-            r1 = min(nh, r0 + rows_per_chunk)
-            sub = g[r0 * stride : (r1 - 1) * stride + window]
+        for r0, c0 in tqdm(tiles, desc="residual heat map", unit="tile", disable=not progress):
+            r1, c1 = min(nh, r0 + per_tile), min(nw, c0 + per_tile)
+            sub = g[r0 * stride : (r1 - 1) * stride + window, c0 * stride : (c1 - 1) * stride + window]
             x = torch.from_numpy(np.ascontiguousarray(sub)).float().div_(255.0)[None, None].to(dev)
             sums = []
             for b, m in enumerate(net.scores(x)):
@@ -311,11 +324,12 @@ def heatmap(
                     p = p.transpose(-1, -2)
                 k = kernels[b]
                 s = F.avg_pool2d(p, k, stride=stride) * (k[0] * k[1])
-                sums.append(s[0, :, : r1 - r0, :nw])
+                sums.append(s[0, :, : r1 - r0, : c1 - c0])
+                del p
             hist = torch.cat([(sums[0] + sums[1]) / n_along, (sums[2] + sums[3]) / n_across], 0)
             logits = net.classify(hist.permute(1, 2, 0).reshape(-1, hist.shape[0]))
-            z = (logits[:, 1] - logits[:, 0]).cpu().numpy().reshape(r1 - r0, nw)
-            out[r0:r1] = 1.0 / (1.0 + np.exp(-z))
+            z = (logits[:, 1] - logits[:, 0]).cpu().numpy().reshape(r1 - r0, c1 - c0)
+            out[r0:r1, c0:c1] = 1.0 / (1.0 + np.exp(-z))
     return HeatMap(
         out,
         window=window,
@@ -328,10 +342,13 @@ def heatmap(
             "window": window,
             "stride": stride,
             "max_rows": max_rows,
+            "tiles": len(tiles),
+            "max_pixels": max_pixels,
             "threshold": thr,
             "alpha": net.alpha,
             "hard": net.hard,
-            "band": "green (or grey)",
+            "band": image_info["band"],
+            "image": image_info,
             **_model_params(model),
         },
     )

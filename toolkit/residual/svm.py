@@ -266,7 +266,8 @@ def from_checkpoint(ck):
     except (KeyError, AttributeError, RuntimeError) as e:
         raise WeightsFormatError(f"{ck.file}: not a residual.svm checkpoint ({e})") from None
     n = coef.shape[1]
-    if mean.shape != (n,) or scale.shape != (n,) or len(classes) != 2 or not np.isfinite(coef).all():
+    finite = all(np.isfinite(a).all() for a in (mean, scale, coef, intercept))
+    if mean.shape != (n,) or scale.shape != (n,) or len(classes) != 2 or not finite:
         raise WeightsFormatError(f"{ck.file}: inconsistent residual.svm tensors (coef {coef.shape})")
     model = make_svm(C=float(ck.config.get("params", {}).get("C", 1.0)))
     scaler, svc = model[0], model[-1]

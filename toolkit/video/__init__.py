@@ -7,7 +7,12 @@ The only place in the toolkit that opens media for reading.
 * :func:`frame_types` / :func:`gop_structure` -> picture types, :class:`GOPStructure`;
 * :func:`macroblock_types` -> :class:`MacroblockTypes` (a :class:`toolkit.result.Result`,
   method ``"video.macroblocks"``);
-* typed errors: :class:`VideoReadError`, :class:`UnsupportedCodecError` (both :class:`VideoError`).
+* typed errors: :class:`VideoReadError`, :class:`UnsupportedCodecError` (both :class:`VideoError`),
+  :class:`NotRegularFileError` (a :class:`VideoReadError` and an ``OSError``: FIFO, device,
+  symlink loop);
+* the input guard: :func:`regular_file` (regular files only, checked before opening),
+  :func:`set_limits` / :data:`LIMITS` (``max_pixels``, ``max_frames``), :func:`select_stream`
+  (the first real video stream: cover art skipped; ``stream=`` to choose).
 
 >>> from toolkit.video import probe, macroblock_types
 >>> info = probe("sample_data/real/person_gop10_head300.mp4")
@@ -18,7 +23,8 @@ The only place in the toolkit that opens media for reading.
 (0, 10, 20)
 """
 
-from toolkit.video.errors import UnsupportedCodecError, VideoError, VideoReadError
+from toolkit.video._common import LIMITS, regular_file, select_stream, set_limits
+from toolkit.video.errors import NotRegularFileError, UnsupportedCodecError, VideoError, VideoReadError
 from toolkit.video.frames import FrameSource, as_frame_array, read_frames, rgb_to_luma
 from toolkit.video.io import (
     GOPStructure,
@@ -43,7 +49,12 @@ from toolkit.video.macroblocks import (
 __all__ = [
     "VideoError",
     "VideoReadError",
+    "NotRegularFileError",
     "UnsupportedCodecError",
+    "LIMITS",
+    "set_limits",
+    "regular_file",
+    "select_stream",
     "VideoInfo",
     "GOPStructure",
     "probe",

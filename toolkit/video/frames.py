@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit._util import array_sha256, as_path
+from toolkit._util import array_sha256
+from toolkit.video._common import check_range, regular_file
 
 __all__ = ["FrameSource", "read_frames", "rgb_to_luma", "as_frame_array", "FORMATS"]
 
@@ -86,16 +87,6 @@ def as_frame_array(frames, fmt: str = "luma") -> np.ndarray:
     return a if rgb else np.repeat(a[..., None], 3, axis=-1)
 
 
-def _check_range(start, count, step) -> None:
-    ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, step))
-    ints = ints and (count is None or (isinstance(count, (int, np.integer)) and not isinstance(count, bool)))
-    if not ints or start < 0 or step < 1 or (count is not None and count < 0):
-        raise ValueError(
-            f"start must be a whole number >= 0, step >= 1 and count >= 0 (or None); "
-            f"got start={start!r}, count={count!r}, step={step!r}"
-        )
-
-
 class FrameSource:
     """A video file or an array of frames, read as luma or RGB with a known frame index.
 
@@ -107,11 +98,13 @@ class FrameSource:
     indices : sequence of int, optional
         Exact frame indices instead of ``start/count/step``.
     fmt : {'luma', 'rgb'}
+    stream : container stream number of a file (default: the first real video stream).
 
     Attributes
     ----------
     path : str or None; sha256 : str; shape : (H, W); n_total : int (frames in the input,
-    from the container for files); codec : str or None; indices : list of int.
+    packets counted for files); codec : str or None; indices : list of int;
+    info : the file's :class:`~toolkit.video.VideoInfo` (None for arrays).
 
     Iterating yields ``(index, frame)`` pairs, decoding one frame at a time.
     """
@@ -125,19 +118,22 @@ class FrameSource:
         *,
         indices: Sequence[int] | None = None,
         fmt: str = "luma",
+        stream: int | None = None,
     ):
-        _check_range(start, count, step)
+        check_range(start, count, step)
         if fmt not in FORMATS:
             raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
         self.fmt = fmt
         self.path: str | None = None
         self.array: np.ndarray | None = None
         self.info = None
+        self.stream: int | None = None
         if isinstance(video, (str, os.PathLike, Path)):
             from toolkit.video.io import probe
 
-            p = as_path(video)
-            self.info = probe(p)
+            p = regular_file(video)
+            self.info = probe(p, stream=stream)
+            self.stream = self.info.stream
             self.path, self.sha256 = str(p), self.info.sha256
             self.shape = (self.info.height, self.info.width)
             self.n_total = self.info.n_frames
@@ -176,7 +172,12 @@ class FrameSource:
         from toolkit.video.io import iter_frames, iter_luma
 
         wanted, last = set(self.indices), self.indices[-1]
-        frames = iter_luma(self.path) if self.fmt == "luma" else iter_frames(self.path, "rgb24")
+        st = self.info.stream
+        frames = (
+            iter_luma(self.path, stream=st)
+            if self.fmt == "luma"
+            else iter_frames(self.path, "rgb24", stream=st)
+        )
         for i, frame in enumerate(frames):
             if i > last:
                 break
@@ -191,6 +192,7 @@ def read_frames(
     step: int = 1,
     *,
     fmt: str = "luma",
+    stream: int | None = None,
 ) -> np.ndarray:
     """Frames ``start, start + step, ...`` (at most ``count``) as one uint8 array.
 
@@ -202,6 +204,7 @@ def read_frames(
         Which frames (display order).
     fmt : {'luma', 'rgb'}
         ``T x H x W`` luma (the decoder's Y plane) or ``T x H x W x 3`` RGB.
+    stream : container stream number of a file (default: the first real video stream).
 
     Returns
     -------
@@ -210,12 +213,13 @@ def read_frames(
 
     Raises
     ------
-    FileNotFoundError, toolkit.video.VideoReadError (no frame decodes), ValueError.
+    FileNotFoundError, toolkit.video.NotRegularFileError (FIFO, device), toolkit.video.VideoReadError
+    (no frame decodes, or the frame size changes in the range read), ValueError.
 
     >>> read_frames("sample_data/single/single_h264.mp4", count=2).shape
     (2, 288, 352)
     """
-    src = FrameSource(path_or_frames, start, count, step, fmt=fmt)
+    src = FrameSource(path_or_frames, start, count, step, fmt=fmt, stream=stream)
     frames = [f for _, f in src]
     if not frames:
         if src.path is not None:
@@ -223,4 +227,15 @@ def read_frames(
 
             raise VideoReadError(f"{src.path!r}: no frame could be decoded in the requested range")
         raise ValueError(f"no frame in the requested range (the input has {src.n_total} frames)")
+    sizes = {f.shape for f in frames}
+    if len(sizes) > 1:
+        from toolkit.video.errors import VideoReadError
+
+        k = next(j for j, f in enumerate(frames) if f.shape != frames[0].shape)
+        (h0, w0), (h1, w1) = frames[0].shape[:2], frames[k].shape[:2]
+        raise VideoReadError(
+            f"{src.path!r}: the resolution changes mid-stream (frame {src.indices[k]} is {w1}x{h1}, "
+            f"the first {w0}x{h0}): frames of different sizes cannot be stacked; read the parts with "
+            "start/count"
+        )
     return np.stack(frames)

@@ -51,16 +51,17 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 import av
 import av.logging
 import numpy as np
 import pandas as pd
 
-from toolkit._util import as_path, sha256_file
+from toolkit._util import sha256_file
 from toolkit.result import Result, json_safe
-from toolkit.video._common import FrameDecoder, frame_type, open_video
+from toolkit.video._common import FrameDecoder, frame_type, open_video, regular_file
 from toolkit.video.errors import UnsupportedCodecError, VideoReadError
 from toolkit.video.io import GOPStructure, gop_structure
 
@@ -70,6 +71,7 @@ __all__ = [
     "MB_SYMBOLS",
     "MB_CLASSES",
     "SUPPORTED_MB_CODECS",
+    "COUNT_COLUMNS",
 ]
 
 SUPPORTED_MB_CODECS = ("h264", "mpeg2video", "mpeg4")
@@ -116,14 +118,18 @@ class MacroblockTypes(Result):
     ----------
     counts : DataFrame, one row per frame in display order (index ``frame``), columns
         ``frame_type`` ('I'/'P'/'B'), ``intra``, ``inter``, ``skip`` (they sum
-        to ``mb_per_frame``), ``direct`` and ``bipred`` (subsets, B-frames).
+        to ``mb_per_frame``), ``direct`` and ``bipred`` (subsets, B-frames), ``forward`` and
+        ``backward`` (inter MBs predicted from list 0 / list 1 only).
     mb_width, mb_height : frame size in macroblocks (16x16 pixels, rounded up).
     codec : FFmpeg decoder name (``"h264"``, ``"mpeg2video"``, ``"mpeg4"``).
     maps : optional uint8 array T x mb_height x mb_width of class codes
         (0 intra, 1 inter, 2 skip), and ``symbols`` the raw FFmpeg characters.
-    complete : False when the stream broke off (``error`` says why).
-    path, sha256 (of the file), params (``with_map``, ``max_frames``, ``workers``,
-        ``segments``, ``unreported_trailing_frames``), toolkit_version : from the base.
+    complete : False when the stream is damaged: packets that failed to decode, frames decoded
+        corrupt or missing (timestamp gaps), fewer frames than the container declares
+        (``error`` says what, with the counts and the first problem).
+    path, sha256 (of the file), params (``with_map``, ``max_frames``, ``workers``, ``stream``
+        (the container stream read), ``segments``, ``unreported_trailing_frames``, ``decode``
+        (the decode report: packets, frames, failures, sizes)), toolkit_version : from the base.
 
     It describes the video and decides nothing (no ``verdict``).
 
@@ -309,29 +315,80 @@ def _is_row(message: str) -> bool:
     return _ROW.match(message) is not None
 
 
+#: per-frame count columns of :attr:`MacroblockTypes.counts` after ``frame_type``
+COUNT_COLUMNS = ("intra", "inter", "skip", "direct", "bipred", "forward", "backward")
+
+
 @dataclass
 class _Trace:
-    """What one decoding pass (whole stream or one segment) read."""
+    """What one decoding pass (whole stream or one segment) read: compact per-frame arrays.
 
-    types: list
-    codes: list
+    ``types`` is one byte per frame ('I'/'P'/'B'); ``counts`` one ``int32`` row per frame
+    (:data:`COUNT_COLUMNS`), grown in blocks; ``maps`` the per-MB symbol grids, only when asked.
+    """
+
+    types: bytearray = field(default_factory=bytearray)
+    counts: np.ndarray = field(default_factory=lambda: np.zeros((0, len(COUNT_COLUMNS)), np.int32))
+    n: int = 0
+    maps: list | None = None
     mismatched: int = 0
     unreported: int = 0
+    unknown: set = field(default_factory=set)
+    health: dict = field(default_factory=dict)
     error: str | None = None
     clean: bool = True
 
+    def add(self, ftype: str, sym: np.ndarray, keep_map: bool) -> None:
+        if self.n == len(self.counts):
+            grown = np.zeros((max(256, 2 * len(self.counts)), len(COUNT_COLUMNS)), np.int32)
+            grown[: self.n] = self.counts[: self.n]
+            self.counts = grown
+        flat = sym.ravel()
+        cls = _LUT_CLASS[flat]
+        if (cls == 255).any():
+            self.unknown.update(chr(c) for c in np.unique(flat[cls == 255]))
+        row = self.counts[self.n]
+        row[:3] = np.bincount(cls, minlength=256)[:3]
+        row[3] = _LUT_DIRECT[flat].sum()
+        row[4] = _LUT_BIPRED[flat].sum()
+        row[5] = (flat == _FWD).sum()
+        row[6] = (flat == _BWD).sum()
+        self.types += ftype.encode("ascii")
+        self.n += 1
+        if keep_map:
+            self.maps.append(sym)
+
+    def frames(self) -> np.ndarray:
+        return self.counts[: self.n]
+
+
+_FWD, _BWD = ord(">"), ord("<")
+
 
 def _trace(
-    path, mb_width: int, mb_height: int, *, start_pts=None, end_pts=None, max_frames=None, progress=False
+    path,
+    mb_width: int,
+    mb_height: int,
+    *,
+    start_pts=None,
+    end_pts=None,
+    max_frames=None,
+    progress=False,
+    with_map=False,
+    stream=None,
 ) -> _Trace:
-    """Decode single-threaded with ``debug=mb_type`` and collect one MB block per output frame.
+    """Decode single-threaded with ``debug=mb_type`` and count the MB types of each output frame.
 
-    With ``start_pts``/``end_pts`` only frames whose pts lies in [start, end)
-    are kept (one segment of a parallel run); ``clean`` is False when the
-    first frame out of the decoder is not the segment's key frame.
+    Each frame's rows are parsed and reduced to counts as soon as its block is complete (the log
+    text is dropped at once), so memory stays flat in video length; the per-MB grids are kept only
+    with ``with_map``. With ``start_pts``/``end_pts`` only frames whose pts lies in [start, end)
+    are kept (one segment of a parallel run); ``clean`` is False when the first frame out of the
+    decoder is not the segment's key frame.
     """
-    decoder = FrameDecoder(path, threads=False, options={"debug": "mb_type"}, seek_pts=start_pts)
-    out = _Trace(types=[], codes=[])
+    decoder = FrameDecoder(
+        path, threads=False, options={"debug": "mb_type"}, seek_pts=start_pts, stream=stream
+    )
+    out = _Trace(maps=[] if with_map else None)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -345,17 +402,19 @@ def _trace(
         av.logging.set_skip_repeated(False)
         try:
             with av.logging.Capture(local=True) as logs:
-                block_rows: list = []
-                block_types: list[str] = []
+                # blocks printed but not yet matched with their frame: [picture type, rows]
+                pending: deque = deque()
+                n_blocks = 0
 
                 def drain() -> None:
+                    nonlocal n_blocks
                     # Move MB rows out of the log list as they come (keeps memory flat).
-                    current = block_rows[-1] if block_rows else None
+                    current = pending[-1][1] if pending else None
                     for _level, _name, message in logs:
                         if message.startswith("New frame, type:"):
-                            block_types.append(message.strip()[-1])
                             current = []
-                            block_rows.append(current)
+                            pending.append((message.strip()[-1], current))
+                            n_blocks += 1
                         elif current is not None and len(current) < mb_height and _is_row(message):
                             current.append(message)
                     del logs[:]
@@ -369,7 +428,7 @@ def _trace(
                         break
                     if end_pts is not None and frame.pts is not None and frame.pts >= end_pts:
                         break
-                    if k >= len(block_rows):
+                    if not pending:
                         # MPEG-2/4 decoders print a reference frame's MBs when the next
                         # reference arrives, so the very last one may never be printed.
                         out.unreported += 1
@@ -378,47 +437,55 @@ def _trace(
                         raise VideoReadError(
                             f"{str(path)!r}: the decoder printed no macroblock types for frame {k - 1}"
                         )
-                    sym = _parse_block(block_rows[k], mb_width, mb_height, path)
-                    block_rows[k] = None  # free the text
+                    block_type, rows = pending.popleft()
+                    if (frame.width, frame.height) != decoder.sizes[0]:
+                        raise VideoReadError(
+                            f"{str(path)!r}: the resolution changes mid-stream (frame {k} is "
+                            f"{frame.width}x{frame.height}, the first {decoder.sizes[0][0]}x"
+                            f"{decoder.sizes[0][1]}); macroblock counts need one frame size: cut the "
+                            "video at the change and analyse each part"
+                        )
+                    sym = _parse_block(rows, mb_width, mb_height, path)
                     ftype = frame_type(frame)
-                    if block_types[k] != ftype and not (ftype == "I" and block_types[k] in "IS"):
+                    if block_type != ftype and not (ftype == "I" and block_type in "IS"):
                         out.mismatched += 1
-                    out.types.append(ftype)
-                    out.codes.append(sym)
+                    out.add(ftype, sym, with_map)
                     if bar is not None:
                         bar.update(1)
-                    if max_frames is not None and len(out.types) >= max_frames:
+                    if max_frames is not None and out.n >= max_frames:
                         break
         finally:
             av.logging.set_level(previous_level)
             av.logging.set_skip_repeated(previous_skip)
             if bar is not None:
                 bar.close()
+    out.health = decoder.report()
     out.error = decoder.error
     return out
 
 
-def _plan_segments(path, workers: int | None, max_frames) -> list[tuple]:
-    """Split points (start_pts, end_pts) at key frames for a parallel trace; [] or one = serial."""
+def _plan_segments(path, workers: int | None, max_frames, stream=None) -> tuple[list[tuple], int]:
+    """Split points (start_pts, end_pts) at key frames for a parallel trace ([] or one = serial),
+    and the number of packets counted (0 when not counted)."""
     if max_frames is not None:
-        return []
+        return [], 0
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if workers <= 1:
-        return []
+        return [], 0
     keys, n = [], 0
-    with open_video(path) as (container, stream):
+    with open_video(path, stream=stream) as (container, st):
         try:
-            for packet in container.demux(stream):
+            for packet in container.demux(st):
                 if packet.size == 0:
                     continue
                 n += 1
                 if packet.is_keyframe and packet.pts is not None:
                     keys.append((n - 1, int(packet.pts)))
-        except av.error.FFmpegError:
-            return []  # damaged: decode serially and report what decodes
+        except (av.error.FFmpegError, OSError):
+            return [], 0  # damaged: decode serially and report what decodes
     if n < 300 or len(keys) < 2:
-        return []
+        return [], n
     bounds = [None]
     for w in range(1, workers):
         target = n * w / workers
@@ -426,22 +493,116 @@ def _plan_segments(path, workers: int | None, max_frames) -> list[tuple]:
         if pts not in bounds:
             bounds.append(pts)
     bounds.append(None)
-    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)], n
 
 
-def _trace_segment(args) -> _Trace:
-    path, mb_width, mb_height, start, end = args
-    return _trace(path, mb_width, mb_height, start_pts=start, end_pts=end)
+def _segment_main() -> None:
+    """Entry point of one segment worker process: JSON job on stdin, ``.npz`` result on stdout."""
+    import io
+    import json
+    import sys
+
+    job = json.loads(sys.stdin.read())
+    tr = _trace(
+        job["path"],
+        job["mb_width"],
+        job["mb_height"],
+        start_pts=job["start"],
+        end_pts=job["end"],
+        stream=job["stream"],
+        with_map=job["with_map"],
+    )
+    meta = {k: getattr(tr, k) for k in ("mismatched", "unreported", "error", "clean", "health")}
+    meta["unknown"] = sorted(tr.unknown)
+    arrays = {"types": np.frombuffer(bytes(tr.types), np.uint8), "counts": tr.frames()}
+    if tr.maps:
+        arrays["maps"] = np.stack(tr.maps)
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
+    sys.stdout.buffer.write(buf.getvalue())
+    sys.stdout.buffer.flush()
 
 
-def _run_parallel(path, mb_width, mb_height, segments) -> list[_Trace]:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+def _read_segment(data: bytes) -> _Trace:
+    import io
+    import json
 
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    jobs = [(str(path), mb_width, mb_height, s, e) for s, e in segments]
-    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=ctx) as pool:
-        return list(pool.map(_trace_segment, jobs))
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        tr = _Trace(
+            types=bytearray(z["types"].tobytes()),
+            counts=np.array(z["counts"], np.int32).reshape(-1, len(COUNT_COLUMNS)),
+            maps=list(z["maps"]) if "maps" in z.files else None,
+        )
+    tr.n = len(tr.types)
+    tr.unknown = set(meta.pop("unknown"))
+    for key, value in meta.items():
+        setattr(tr, key, value)
+    return tr
+
+
+def _run_parallel(path, mb_width, mb_height, segments, stream=None, with_map=False) -> list[_Trace]:
+    """Trace each segment in its own fresh Python process (started with ``subprocess``).
+
+    Never ``fork``: a forked child of a threaded caller (Dask workers, notebooks, two analyses
+    at once) inherits locks that other threads hold at that moment — the MB log lock below,
+    av.logging's, the C library's — and waits on them forever. ``subprocess`` execs a new
+    interpreter instead, and unlike multiprocessing's ``spawn``/``forkserver`` it does not
+    re-import the caller's ``__main__`` (a script without an ``if __name__ == "__main__"`` guard
+    keeps working). Results come back as ``.npz`` (no pickle).
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    code = "from toolkit.video.macroblocks import _segment_main; _segment_main()"
+    procs = []
+    try:
+        for start, end in segments:
+            job = dict(
+                path=str(path),
+                mb_width=mb_width,
+                mb_height=mb_height,
+                start=start,
+                end=end,
+                stream=stream,
+                with_map=with_map,
+            )
+            err = tempfile.TemporaryFile()
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=env,
+            )
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+            procs.append((proc, err))
+        traces = []
+        for proc, err in procs:
+            data = proc.stdout.read()
+            proc.wait()
+            if proc.returncode != 0:
+                err.seek(0)
+                tail = err.read().decode(errors="replace").strip().splitlines()[-1:]
+                raise VideoReadError(
+                    f"{str(path)!r}: a macroblock-trace worker failed ({'; '.join(tail) or proc.returncode})"
+                )
+            traces.append(_read_segment(data))
+        return traces
+    finally:
+        for proc, err in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            err.close()
 
 
 def macroblock_types(
@@ -451,42 +612,62 @@ def macroblock_types(
     max_frames: int | None = None,
     progress: bool = False,
     workers: int | None = None,
+    stream: int | None = None,
+    max_pixels: int | None = None,
 ) -> MacroblockTypes:
     """Count intra, inter (predicted) and skipped macroblocks in every frame.
 
     Parameters
     ----------
-    path : video file (H.264, MPEG-2 or MPEG-4 Part 2).
-    with_map : also return the per-MB class map (T x mb_height x mb_width).
-    max_frames : stop after this many frames (None: all).
+    path : video file (H.264, MPEG-2 or MPEG-4 Part 2); a regular file (FIFOs, devices, folders
+        are refused before opening).
+    with_map : also return the per-MB class map (T x mb_height x mb_width); without it only the
+        per-frame counts are kept (a few dozen bytes per frame: memory flat in video length).
+    max_frames : stop after this many frames (a whole number >= 1; None: all).
     progress : show a tqdm progress bar.
     workers : decoding processes. ``None`` (auto) uses up to 2 processes on
         streams of 300+ frames: the stream is cut at key frames and each part
         is decoded separately (a decode with MB tracing must be single-threaded,
         so this is how it uses a second core). Any part that does not start
-        cleanly on its key frame makes the whole stream decode in one pass.
+        cleanly on its key frame makes the whole stream decode in one pass. The
+        worker processes are fresh interpreters, never forks of the caller, so
+        calls from several threads at once are safe.
+    stream : container stream number (default: the first video stream that is not cover art).
+    max_pixels : limit on the declared frame size (default ``toolkit.video.LIMITS``).
 
     Returns
     -------
     MacroblockTypes, whose ``counts`` rows are in display order and sum to
-    ``mb_per_frame`` = ceil(W/16) * ceil(H/16).
+    ``mb_per_frame`` = ceil(W/16) * ceil(H/16). ``complete`` is False (and ``error`` says
+    what, with counts) when packets failed to decode, frames were corrupt or missing, or the
+    stream is shorter than the container declares; ``params["decode"]`` holds the counts.
 
     Raises
     ------
-    FileNotFoundError, toolkit.video.VideoReadError (not a video, nothing decodes),
-    toolkit.video.UnsupportedCodecError (HEVC, VP9, AV1, ...).
+    FileNotFoundError, toolkit.video.NotRegularFileError, toolkit.video.VideoReadError (not a
+    video, nothing decodes), toolkit.video.UnsupportedCodecError (HEVC, VP9, AV1, ...),
+    ValueError (bad arguments, frames over ``max_pixels``).
 
     >>> mb = macroblock_types("sample_data/double/double_mpeg2_h264.mp4")
-    >>> mb.n_frames, mb.mb_per_frame, mb.gop.gop
-    (150, 396, 33)
+    >>> mb.n_frames, mb.mb_per_frame, mb.gop.gop, mb.complete
+    (150, 396, 33, True)
     >>> mb.counts.skip[11:14].tolist()  # frame 12 was an MPEG-2 I-frame: few skipped MBs
     [123, 23, 59]
     """
-    p = as_path(path)
+    if max_frames is not None and (
+        isinstance(max_frames, bool) or not isinstance(max_frames, (int, np.integer)) or max_frames < 1
+    ):
+        raise ValueError(f"max_frames must be a whole number >= 1 or None, got {max_frames!r}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
+    ):
+        raise ValueError(f"workers must be a whole number >= 1 or None, got {workers!r}")
+    p = regular_file(path)
     # check the codec before decoding anything
-    with open_video(p) as (_, stream):
-        codec = stream.codec_context.name
-        width, height = stream.codec_context.width, stream.codec_context.height
+    with open_video(p, stream=stream, max_pixels=max_pixels) as (_, st):
+        codec = st.codec_context.name
+        width, height = st.codec_context.width, st.codec_context.height
+        stream_index = st.index
     if codec not in SUPPORTED_MB_CODECS:
         raise UnsupportedCodecError(
             f"{str(p)!r} is coded with {codec!r}, which has no macroblock types that FFmpeg "
@@ -495,56 +676,57 @@ def macroblock_types(
         )
     mb_width = -(-width // 16)
     mb_height = -(-height // 16)
+    if mb_width < 1 or mb_height < 1:
+        raise VideoReadError(f"{str(p)!r}: its video stream declares no frame size ({width}x{height})")
     if 3 * mb_width + 8 > _MAX_LOG_LINE:
         raise UnsupportedCodecError(
             f"{str(p)!r} is {width} pixels wide: macroblock rows longer than PyAV's log buffer "
             f"(frames up to {(_MAX_LOG_LINE - 8) // 3 * 16} pixels wide are supported)"
         )
 
-    segments = _plan_segments(p, workers, max_frames)
+    serial = dict(max_frames=max_frames, progress=progress, with_map=with_map, stream=stream_index)
+    segments, n_packets = _plan_segments(p, workers, max_frames, stream_index)
     if len(segments) > 1:
-        traces = _run_parallel(p, mb_width, mb_height, segments)
+        traces = _run_parallel(p, mb_width, mb_height, segments, stream_index, with_map)
         if any(not t.clean for t in traces):  # a segment did not start on its key frame
-            traces = [_trace(p, mb_width, mb_height, max_frames=max_frames, progress=progress)]
+            traces = [_trace(p, mb_width, mb_height, **serial)]
     else:
-        traces = [_trace(p, mb_width, mb_height, max_frames=max_frames, progress=progress)]
-    types = [t for tr in traces for t in tr.types]
-    codes = [c for tr in traces for c in tr.codes]
+        traces = [_trace(p, mb_width, mb_height, **serial)]
+    n = sum(tr.n for tr in traces)
     mismatched = sum(tr.mismatched for tr in traces)
     unreported = traces[-1].unreported
-    error = next((tr.error for tr in traces if tr.error), None)
+    unknown = set().union(*(tr.unknown for tr in traces))
     if any(tr.unreported for tr in traces[:-1]):
         raise VideoReadError(f"{str(p)!r}: macroblock types missing inside the stream")
+    errors = [tr.error for tr in traces if tr.error]
+    error = "; ".join(errors) if errors else None
+    if len(traces) > 1:
+        decoded = n + unreported
+        declared = traces[0].health.get("declared_frames")
+        if declared and decoded < declared and error is None:
+            error = f"decoded {decoded} of the {declared} frames the container declares"
+        elif n_packets and decoded < n_packets and error is None:
+            error = f"decoded {decoded} frames from {n_packets} packets"
+    health = dict(traces[-1].health) if len(traces) == 1 else _merge_health(traces)
+    health["complete"] = error is None
+    health["error"] = error
 
-    if not types:
+    if not n:
         raise VideoReadError(f"{str(p)!r}: no frame could be decoded" + (f" ({error})" if error else ""))
     if mismatched:
         raise VideoReadError(
             f"{str(p)!r}: {mismatched} macroblock blocks did not match their frames' picture types"
         )
-
-    symbols = np.stack(codes)  # T x H x W of ASCII codes
-    classes = _LUT_CLASS[symbols]
-    unknown = classes == 255
-    if unknown.any():
-        bad = sorted({chr(c) for c in np.unique(symbols[unknown])})
-        raise VideoReadError(f"{str(p)!r}: unknown macroblock symbols {bad} in FFmpeg's output")
-    flat = classes.reshape(len(types), -1)
-    n_classes = len(MB_CLASSES)
-    counts = np.stack([np.bincount(row, minlength=n_classes) for row in flat])
-    direct = _LUT_DIRECT[symbols].reshape(len(types), -1).sum(axis=1)
-    bipred = _LUT_BIPRED[symbols].reshape(len(types), -1).sum(axis=1)
-    df = pd.DataFrame(
-        {
-            "frame_type": types,
-            "intra": counts[:, 0].astype(np.int64),
-            "inter": counts[:, 1].astype(np.int64),
-            "skip": counts[:, 2].astype(np.int64),
-            "direct": direct.astype(np.int64),
-            "bipred": bipred.astype(np.int64),
-        }
-    )
+    if unknown:
+        raise VideoReadError(f"{str(p)!r}: unknown macroblock symbols {sorted(unknown)} in FFmpeg's output")
+    counts = np.concatenate([tr.frames() for tr in traces]).astype(np.int64)
+    types = b"".join(bytes(tr.types) for tr in traces).decode("ascii")
+    df = pd.DataFrame({"frame_type": list(types), **{c: counts[:, k] for k, c in enumerate(COUNT_COLUMNS)}})
     df.index.name = "frame"
+    symbols = classes = None
+    if with_map:
+        symbols = np.stack([m for tr in traces for m in tr.maps])  # T x H x W of ASCII codes
+        classes = _LUT_CLASS[symbols]
     return MacroblockTypes(
         counts=df,
         mb_width=mb_width,
@@ -552,15 +734,32 @@ def macroblock_types(
         codec=codec,
         sha256=sha256_file(p),
         path=str(p),
-        maps=classes if with_map else None,
-        symbols=symbols if with_map else None,
+        maps=classes,
+        symbols=symbols,
         complete=error is None,
         error=error,
         params={
             "with_map": with_map,
             "max_frames": max_frames,
             "workers": workers,
+            "stream": stream_index,
             "unreported_trailing_frames": unreported,
             "segments": len(traces),
+            "decode": health,
         },
     )
+
+
+def _merge_health(traces) -> dict:
+    """One decode report from the segments of a parallel trace."""
+    first = dict(traces[0].health)
+    for key in ("frames_decoded", "packets", "failed_packets", "corrupt_frames", "missing_frames"):
+        first[key] = sum(int(t.health.get(key) or 0) for t in traces)
+    first["variable_frame_rate"] = any(t.health.get("variable_frame_rate") for t in traces)
+    sizes = []
+    for t in traces:
+        for size in t.health.get("sizes", []):
+            if size not in sizes:
+                sizes.append(size)
+    first["sizes"] = sizes
+    return first

@@ -34,7 +34,8 @@ Steps (all implemented here, on the counts of :func:`toolkit.video.macroblock_ty
    calibrated on single-encoded videos (``python -m toolkit.vpf.calibrate``).
 
 Validity conditions (the seed's requirements) are checked and reported in
-``status`` / ``reason``: no predicted frames, too few frames for
+``status`` / ``reason``: a damaged stream (packets that fail to decode, corrupt or lost
+frames, a truncated file: ``params["complete"]`` is False), no predicted frames, too few frames for
 ``min_periods`` periods of the smallest candidate, no candidate with enough
 observable periods, and the blind spot "a first GOP that is a multiple of the
 current GOP leaves no trace".
@@ -51,9 +52,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit._util import as_path
 from toolkit.result import Result
-from toolkit.video import gop_structure, macroblock_types
+from toolkit.video import gop_structure, macroblock_types, regular_file
 
 __all__ = [
     "VPFResult",
@@ -131,6 +131,39 @@ def mb_curves(types, intra, skip, mb_per_frame: int) -> tuple[np.ndarray, np.nda
     return i, s
 
 
+def _types_array(types) -> np.ndarray:
+    """Picture types as a 1-D str array; ``ValueError`` unless every one is 'I', 'P' or 'B'."""
+    if isinstance(types, str):
+        t = np.asarray(list(types))
+    else:
+        try:
+            items = list(types)
+        except TypeError:
+            raise ValueError(f"types must be a sequence of 'I'/'P'/'B', got {type(types).__name__}") from None
+        if not all(isinstance(x, (str, np.str_)) for x in items):
+            raise ValueError("types must be a sequence of picture types 'I', 'P', 'B' (strings)")
+        t = np.asarray(items, dtype=str)
+    if t.size and not np.isin(t, ["I", "P", "B"]).all():
+        bad = sorted(set(np.unique(t).tolist()) - {"I", "P", "B"})[:5]
+        raise ValueError(f"types must be 'I', 'P' or 'B'; got {bad}")
+    return t.reshape(-1) if t.size else np.asarray([], dtype=str)
+
+
+def _float_curve(name: str, x, n: int, *, nonneg: bool = False) -> np.ndarray:
+    """``x`` as a finite float64 vector of length ``n``; ``ValueError`` with a sentence otherwise."""
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers (a float array), got {type(x).__name__}") from None
+    if a.ndim != 1 or len(a) != n:
+        raise ValueError(f"{name} must be a 1-D array of length {n}, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    if nonneg and (a < 0).any():
+        raise ValueError(f"{name} must be >= 0")
+    return a
+
+
 def _neighbours(types: np.ndarray, same_type: bool) -> tuple[np.ndarray, np.ndarray]:
     """Index of the previous / next frame to compare each frame with (-1: none)."""
     n = len(types)
@@ -180,13 +213,23 @@ def vpf_signal(
     -------
     float array, length T, >= 0 (0 at current I-frames and at the ends).
 
+    Raises
+    ------
+    ValueError : types other than 'I'/'P'/'B'; curves that are not finite numbers of length T.
+
     >>> t = "IPPPPPP"
     >>> e = vpf_signal(t, np.array([.1, .1, .1, .5, .1, .1, .1]), np.array([.5, .5, .5, .1, .5, .5, .5]))
     >>> int(np.argmax(e)), round(float(e.max()), 2)
     (3, 0.32)
     """
-    t = np.asarray(list(types))
+    t = _types_array(types)
     n = len(t)
+    i = _float_curve("i", i, n)
+    s = _float_curve("s", s, n)
+    if fwd is not None:
+        fwd = _float_curve("fwd", fwd, n)
+    if bwd is not None:
+        bwd = _float_curve("bwd", bwd, n)
     e = np.zeros(n)
     if n < 3:
         return e
@@ -200,7 +243,8 @@ def vpf_signal(
         if a < 0 or b < 0:
             continue
         if i[k] > i[a] and i[k] > i[b] and s[k] < s[a] and s[k] < s[b]:
-            e[k] = abs((s[k] - s[a]) * (i[k] - i[a])) + abs((s[b] - s[k]) * (i[b] - i[k]))
+            with np.errstate(over="ignore", invalid="ignore"):  # huge inputs give inf, not an error
+                e[k] = abs((s[k] - s[a]) * (i[k] - i[a])) + abs((s[b] - s[k]) * (i[b] - i[k]))
     if shift_b and fwd is not None and bwd is not None and (t == "B").any():
         fwd = np.asarray(fwd, dtype=np.float64)
         bwd = np.asarray(bwd, dtype=np.float64)
@@ -238,16 +282,49 @@ def periodicity(
     (fitness, observable): float array (normalised by ``max(e)``) and the
     number of observable multiples of each candidate (frames c, 2c, ...).
 
+    Raises
+    ------
+    ValueError : ``e`` not a finite, non-negative 1-D float array; candidates not whole numbers
+        >= 1; ``blocked`` not of length T; ``penalty`` not a finite number >= 0; ``min_periods``
+        not a whole number >= 1.
+
     >>> e = np.zeros(100); e[[20, 40, 60, 80]] = 1.0
     >>> f, _ = periodicity(e, [10, 20, 30])
     >>> [round(float(x), 2) for x in f]
     [3.4, 4.0, -1.24]
     """
-    e = np.asarray(e, dtype=np.float64)
-    n = len(e)
-    blocked = np.zeros(n, bool) if blocked is None else np.asarray(blocked, bool)
+    try:
+        n = len(e)
+    except TypeError:
+        raise ValueError(f"e must be a 1-D float array, got {type(e).__name__}") from None
+    e = _float_curve("e", e, n, nonneg=True)
+    if blocked is None:
+        blocked = np.zeros(n, bool)
+    else:
+        blocked = np.asarray(blocked)
+        if blocked.shape != (n,) or blocked.dtype.kind not in "biu":
+            raise ValueError(
+                f"blocked must be a bool array of length {n}, got {blocked.dtype} {blocked.shape}"
+            )
+        blocked = blocked.astype(bool)
+    if (
+        isinstance(penalty, bool)
+        or not isinstance(penalty, (int, float, np.number))
+        or not (math.isfinite(float(penalty)) and penalty >= 0)
+    ):
+        raise ValueError(f"penalty must be a finite number >= 0, got {penalty!r}")
+    if isinstance(min_periods, bool) or not isinstance(min_periods, (int, np.integer)) or min_periods < 1:
+        raise ValueError(f"min_periods must be a whole number >= 1, got {min_periods!r}")
+    try:
+        cand_list = list(candidates)
+    except TypeError:
+        raise ValueError("candidates must be a sequence of whole numbers >= 1") from None
+    if not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in cand_list) or any(
+        c < 1 for c in cand_list
+    ):
+        raise ValueError("candidates must be whole numbers >= 1 (periods in frames)")
     emax = float(e.max()) if n else 0.0
-    cands = np.asarray(list(candidates), dtype=int)
+    cands = np.asarray(cand_list, dtype=np.int64)
     fit = np.full(len(cands), -np.inf)
     obs = np.zeros(len(cands), dtype=int)
     if emax <= 0:
@@ -265,8 +342,9 @@ def periodicity(
             continue
         peaks = col0[ok]
         missing = int((peaks == 0).sum())
-        noise = x[:, 1:].sum(axis=0).max() if c > 1 else 0.0
-        fit[k] = (peaks.sum() - penalty * peaks.max() * missing - noise) / emax
+        with np.errstate(over="ignore", invalid="ignore"):  # huge inputs give inf/nan, not an error
+            noise = x[:, 1:].sum(axis=0).max() if c > 1 else 0.0
+            fit[k] = (peaks.sum() - penalty * peaks.max() * missing - noise) / emax
     return fit, obs
 
 
@@ -539,6 +617,8 @@ def analyze(
     shift_b: bool = True,
     workers: int | None = None,
     progress: bool = False,
+    stream: int | None = None,
+    max_pixels: int | None = None,
 ) -> VPFResult:
     """Detect double encoding and estimate the first encoding's GOP with the VPF.
 
@@ -555,7 +635,9 @@ def analyze(
     same_type : compare frames with neighbours of the same picture type
         (default: when the stream has B-frames).
     shift_b : G-VPF-style peak placement inside B-frame runs.
-    workers, progress : passed to :func:`toolkit.video.macroblock_types`.
+    workers, progress, stream, max_pixels : passed to :func:`toolkit.video.macroblock_types`
+        (``stream``: container stream number, default the first real video stream — recorded in
+        ``params["stream"]``; ``max_pixels``: frame-size limit).
 
     Returns
     -------
@@ -574,7 +656,7 @@ def analyze(
     >>> analyze("sample_data/single/single_h264.mp4").verdict
     'not_detected'
     """
-    p = as_path(path)
+    p = regular_file(path)
     if min_gop < 2:
         raise ValueError("min_gop must be at least 2 frames")
     if min_periods < 2:
@@ -587,16 +669,16 @@ def analyze(
     if not math.isfinite(thr):
         raise ValueError("threshold must be a finite number")
 
-    mb = macroblock_types(p, with_map=True, progress=progress, workers=workers)
+    # per-frame counts only (no per-MB maps): memory flat in video length
+    mb = macroblock_types(p, progress=progress, workers=workers, stream=stream, max_pixels=max_pixels)
     counts = mb.counts
     types = np.asarray(counts["frame_type"].tolist())
     n = len(types)
     mbn = mb.mb_per_frame
     intra = counts["intra"].to_numpy()
     skip = counts["skip"].to_numpy()
-    sym = mb.symbols.reshape(n, -1)
-    fwd = (sym == ord(">")).sum(axis=1) / mbn
-    bwd = (sym == ord("<")).sum(axis=1) / mbn
+    fwd = counts["forward"].to_numpy() / mbn
+    bwd = counts["backward"].to_numpy() / mbn
     has_b = bool((types == "B").any())
     same = has_b if same_type is None else bool(same_type)
 
@@ -615,6 +697,7 @@ def analyze(
         shift_b=shift_b,
         workers=workers,
         threshold_source="argument" if threshold is not None else str(THRESHOLD_FILE.name),
+        stream=mb.params.get("stream"),
         mb_params=dict(mb.params),
         complete=mb.complete,
         decode_error=mb.error,
@@ -653,6 +736,12 @@ def analyze(
             params=params,
         )
 
+    if not mb.complete:
+        return result(
+            STATUS_INCONCLUSIVE,
+            f"the stream is damaged ({mb.error}): the VPF needs every frame of an intact stream, "
+            "since lost or broken frames shift or fake the periodic peaks",
+        )
     if not (types != "I").any():
         return result(
             STATUS_INCONCLUSIVE,

@@ -67,6 +67,8 @@ __all__ = [
     "sha256_file",
     "model_card",
     "register_file",
+    "check_json",
+    "INDEX_SCHEMA",
 ]
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "files"
@@ -307,11 +309,79 @@ def _download(url: str, s: WeightSpec) -> Path:
 _INDEX_LOADED = False
 
 
+#: JSON schema of ``index.json`` (a list of registry entries, see :class:`WeightSpec`)
+INDEX_SCHEMA = {
+    "type": "array",
+    "maxItems": 10000,
+    "items": {
+        "type": "object",
+        "required": ["name", "filename", "sha256"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "filename": {"type": "string", "minLength": 1, "maxLength": 255},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "urls": {"type": "array", "items": {"type": "string", "maxLength": 2000}, "maxItems": 20},
+            "train_command": {"type": "string"},
+            "card": {"type": "string"},
+            "size_bytes": {"type": ["integer", "null"], "minimum": 0},
+            "extra": {"type": "object"},
+        },
+    },
+}
+
+#: deepest nesting :func:`check_json` accepts in a model's JSON
+MAX_JSON_DEPTH = 32
+
+
+def check_json(value: Any, schema: dict, what: str) -> Any:
+    """``value`` itself when it is plain JSON data that matches ``schema`` (a JSON schema, checked
+    with ``jsonschema``), nested at most :data:`MAX_JSON_DEPTH` deep and holding only finite
+    numbers; :class:`WeightsFormatError` (a ``ValueError``) saying ``what`` is wrong otherwise.
+
+    >>> check_json({"n": 3}, {"type": "object", "properties": {"n": {"type": "integer"}}}, "cfg")
+    {'n': 3}
+    >>> check_json({"n": float("nan")}, {"type": "object"}, "cfg")
+    Traceback (most recent call last):
+    ...
+    toolkit.weights.WeightsFormatError: cfg: n is nan; only finite numbers are accepted
+    """
+    import math
+
+    import jsonschema
+
+    stack = [(value, 1, "")]
+    while stack:  # iterative: a hostile file must not reach Python's recursion limit
+        v, depth, where = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise WeightsFormatError(
+                f"{what}: nested more than {MAX_JSON_DEPTH} levels deep (at {where or 'top'})"
+            )
+        if isinstance(v, float) and not math.isfinite(v):
+            raise WeightsFormatError(
+                f"{what}: {where or 'the value'} is {v}; only finite numbers are accepted"
+            )
+        if isinstance(v, dict):
+            stack += [(x, depth + 1, f"{where}.{k}" if where else str(k)) for k, x in v.items()]
+        elif isinstance(v, (list, tuple)):
+            stack += [(x, depth + 1, f"{where}[{i}]") for i, x in enumerate(v)]
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "the top level"
+        raise WeightsFormatError(f"{what}: at {where}: {error.message[:300]}")
+    return value
+
+
 def _read_index(index: Path) -> list[WeightSpec]:
     if not index.is_file():
         return []
+    try:
+        entries = json.loads(index.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError, UnicodeDecodeError) as e:
+        raise WeightsFormatError(f"the weights index {index} is not valid JSON ({e})") from None
+    check_json(entries, INDEX_SCHEMA, f"the weights index {index}")
     specs = []
-    for entry in json.loads(index.read_text()):
+    for entry in entries:
         entry["urls"] = tuple(entry.get("urls", ()))
         try:
             specs.append(WeightSpec(**entry))
@@ -426,6 +496,10 @@ register_builder("geo.country", "toolkit.geo.country:from_checkpoint")
 register_builder("geo.city", "toolkit.geo.city:from_checkpoint")
 register_builder("residual.svm", "toolkit.residual.svm:from_checkpoint")
 register_builder("fsvm", "toolkit.fsvm.model:from_checkpoint")
+register_builder("ldptop", "toolkit.ldptop.ensemble:from_checkpoint")
+register_builder("framecls", "toolkit.framecls.core:from_checkpoint")
+register_builder("faces.fcn", "toolkit.faces.model:from_checkpoint")
+register_builder("faces.mtcnn", "toolkit.faces.mtcnn:from_checkpoint")
 
 
 def _resolve(name_or_path, *, download: bool) -> tuple[Path, str, str | None]:
@@ -481,13 +555,12 @@ def load_state_dict(file: str | os.PathLike) -> dict:
 
 
 def _torch_load(file: Path) -> Any:
-    import pickle
-
     import torch
 
     try:
         return torch.load(file, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, AttributeError) as e:
+    except Exception as e:  # UnpicklingError, EOFError, BadZipFile, RuntimeError, KeyError, ... all mean
+        # "not a readable checkpoint"; none may escape raw
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise WeightsFormatError(
             f"{file} cannot be read safely as a checkpoint (torch.load with weights_only=True refused it: "
@@ -519,23 +592,49 @@ def load_checkpoint(
         raise WeightsFormatError(
             f"{file} is not a checkpoint written by toolkit.weights.save (format {FORMAT!r})"
         )
+    if not isinstance(ck.get("kind"), str):
+        raise WeightsFormatError(f"{file}: the checkpoint's kind is {ck.get('kind')!r}, not a name")
     if kind is not None and ck.get("kind") != kind:
         raise WeightsFormatError(f"{file} holds a {ck.get('kind')!r} checkpoint, not {kind!r}")
-    card, config = ck.get("card"), ck.get("config")
-    card = json.loads(card) if isinstance(card, str) else card
-    config = json.loads(config) if isinstance(config, str) else config
+    bad = [k for k, v in ck["state_dict"].items() if not isinstance(k, str) or not hasattr(v, "shape")]
+    if bad:
+        raise WeightsFormatError(
+            f"{file}: the state dict holds entries that are not named tensors: {bad[:3]}"
+        )
+    extra = ck.get("extra", {})
+    if not isinstance(extra, dict):
+        raise WeightsFormatError(f"{file}: the checkpoint's extra is a {type(extra).__name__}, not a dict")
     return Checkpoint(
-        kind=str(ck.get("kind")),
+        kind=ck["kind"],
         state_dict=ck["state_dict"],
-        config=json.loads(ck.get("config", "{}"))
-        if isinstance(ck.get("config"), str)
-        else dict(ck.get("config", {})),
-        card=dict(card or {}),
-        extra=dict(ck.get("extra", {})),
+        config=_json_field(file, ck, "config"),
+        card=_json_field(file, ck, "card"),
+        extra=dict(extra),
         file=str(file),
         sha256=digest,
         name=name,
     )
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _json_field(file: Path, ck: dict, key: str) -> dict:
+    """``config`` / ``card`` of a checkpoint: JSON text (or a dict) holding a JSON object."""
+    value = ck.get(key, "{}")
+    if isinstance(value, str):
+        try:  # strict JSON: save() never writes NaN / Infinity (json_safe turns them into null)
+            value = json.loads(value, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as e:
+            raise WeightsFormatError(f"{file}: the checkpoint's {key} is not valid JSON ({e})") from None
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise WeightsFormatError(
+            f"{file}: the checkpoint's {key} must be a JSON object, got {type(value).__name__}"
+        )
+    return dict(value)
 
 
 def load(
@@ -561,7 +660,16 @@ def load(
     if target is None:
         raise WeightsFormatError(f"{ck.file}: no builder is registered for checkpoint kind {ck.kind!r}")
     module, func = target.split(":")
-    model = getattr(import_module(module), func)(ck)
+    builder = getattr(import_module(module), func)
+    try:
+        model = builder(ck)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
+        # a checkpoint of the right kind whose config or tensors do not fit the model class
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise WeightsFormatError(
+            f"{ck.file}: this {ck.kind!r} checkpoint does not build its model "
+            f"({type(e).__name__}: {first[:300]}); it is corrupt, from another version or not what it claims"
+        ) from None
     if hasattr(model, "to") and hasattr(model, "eval"):
         model = model.to(resolve_device(device)).eval()
     named = (
