@@ -66,10 +66,11 @@ class VERExplorer(w.VBox):
             disabled=n_frames == 1,
             indent=False,
         )
+        kept = len(getattr(result, "frame_features", result.frame_index))  # frames whose tensors were kept
         self.frame = w.IntSlider(
             value=0,
             min=0,
-            max=max(n_frames - 1, 0),
+            max=max(min(n_frames, kept) - 1, 0),
             description="frame",
             continuous_update=False,
             disabled=n_frames == 1 or self.average.value,
@@ -192,8 +193,8 @@ class TemporalExplorer(w.VBox):
     ``status``.
 
     >>> from toolkit.focal.temporal import detect
-    >>> r = detect("sample_data/temporal/temporal_splice.mp4", features="quality", start=56, count=6,
-    ...            stride=64, device="cpu")
+    >>> r = detect("sample_data/temporal/temporal_splice.mp4", features="quality", start=54, count=10,
+    ...            stride=64, device="cpu", suppress="bridge")   # the splice falls on an I-frame
     >>> ex = TemporalExplorer(r)
     >>> ex.cuts, ex.candidate.value
     ([59], 59)

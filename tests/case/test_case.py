@@ -81,20 +81,25 @@ def test_bad_folder_gives_one_row_per_file_with_verdict_or_typed_error(bad):
 
     hevc = by["clips/hevc.mp4"]
     assert hevc.status == "analysed" and hevc.kind == "video" and hevc.media["codec"] == "hevc"
-    assert [m.method for m in hevc.methods] == ["focal.classify", "focal.temporal", "focal.spatial"]
+    assert [m.method for m in hevc.methods] == [
+        "focal.classify",
+        "focal.temporal",
+        "focal.spatial",
+        "framecls",
+    ]
     assert all(m.status == "ok" and m.error is None for m in hevc.methods)
     assert "h265" in hevc.method("focal.classify").summary  # the codec classifier recognises HEVC
     assert hevc.method("focal-temporal").verdict in ("forged", "not_detected")
     assert "not supported" in hevc.not_applicable["vpf"] and "hevc" in hevc.not_applicable["vpf"]
 
     photo = by["photo.png"]
-    assert [m.method for m in photo.methods] == ["residual.heatmap", "geo.country"]
+    assert [m.method for m in photo.methods] == ["residual.heatmap", "geo.country", "faces"]
     assert photo.method("residual.heatmap").verdict == "not_detected"  # the pristine sample photo
     assert photo.method("geo.country").data["type"] == "CountryPrediction"
     assert "references" in photo.not_applicable["geo.city"]
 
     t = report.table()
-    assert isinstance(t, pd.DataFrame) and len(t) == 3 + 2 + 3  # 3 one-row files, photo 2, hevc 3
+    assert isinstance(t, pd.DataFrame) and len(t) == 3 + 3 + 4  # 3 one-row files, photo 3, hevc 4
     assert set(t["path"]) == set(by)
     assert t.loc[t["path"] == "notes.mp4", "error"].item().startswith("VideoReadError:")
     c = report.counts()
@@ -207,9 +212,10 @@ def test_json_validates_and_the_schema_refuses_a_wrong_report(bad, tmp_path):
     assert SCHEMA_FILE.parent.name == "schema" and SCHEMA_FILE.parent.parent.name == "case"
     photo = next(f for f in data["files"] if f["path"] == "photo.png")
     assert photo["methods"][0]["result"]["method"] == "residual.heatmap"
-    assert set(data["method_info"]) == {"focal.classify", "focal.temporal", "focal.spatial"} | {
+    assert set(data["method_info"]) == {"focal.classify", "focal.temporal", "focal.spatial", "framecls"} | {
         "residual.heatmap",
         "geo.country",
+        "faces",
     }
     assert data["models"]["focal.temporal"]["models"]["codec"]["weights_name"] == "focal/codec"
     wrong = json.loads(text)
@@ -261,7 +267,7 @@ def test_exhibit_is_one_self_contained_file(bad, tmp_path):
     assert _fetchable(page) == []
     assert "<iframe" not in page  # folium's map (CDN scripts) is redrawn with plotly
     ok = [(i, m) for i, r in enumerate(report.files) for m in r.methods if m.status == "ok"]
-    assert page.count('class="plotly-graph-div') == len(ok) == 5
+    assert page.count('class="plotly-graph-div') == len(ok) == 7
     for i, m in ok:  # every result: its anchor, figure, explanation and citation
         anchor = report._anchor(i, m.method)
         assert f"id='{anchor}'" in page and f'id="fig-{anchor}"' in page
