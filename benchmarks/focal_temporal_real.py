@@ -60,20 +60,11 @@ def clip_descriptors(path: Path, nets: dict, tag: str, count: int | None = None)
 
 def decide(f: np.ndarray, iframes, step: int, floor: float, threshold: float = 20.0) -> dict:
     """``detect``'s decision on precomputed per-frame descriptors ``f`` (all frames)."""
-    from toolkit.focal.temporal import (
-        confirm_cuts,
-        distance_signal,
-        find_cuts,
-        persistent_distance,
-        suppress_iframes,
-    )
+    from toolkit.focal.temporal import background, confirm_cuts, detector_distance, find_cuts
 
     idx = np.arange(0, len(f), step)
-    g = f[idx]
-    d, _ = suppress_iframes(distance_signal(g), g, iframes, frame_index=idx)
-    d = persistent_distance(d, g)
-    b = max(float(np.median(d)), 1e-12, floor)  # detect's background
-    s = d / b
+    _, d, _ = detector_distance(f[idx], idx, iframes)
+    s = d / background(d, floor)
     cuts = [int(idx[k]) for k in find_cuts(s, threshold)]
     if step > 1:
         cuts, _ = confirm_cuts(

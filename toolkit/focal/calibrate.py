@@ -37,10 +37,8 @@ from toolkit.focal.temporal import (
     CALIBRATION_FILE,
     DEFAULT_DISTURBED,
     DEFAULT_THRESHOLD,
-    distance_signal,
+    detector_distance,
     find_cuts,
-    persistent_distance,
-    suppress_iframes,
 )
 
 __all__ = [
@@ -78,6 +76,8 @@ REAL_SETTINGS = {
 }
 SETTINGS = {"photo": PHOTO_SETTINGS, "real": REAL_SETTINGS}
 FEATURES = {"both": slice(0, 8), "codec": slice(0, 4), "quality": slice(4, 8)}
+#: the key of each feature set in the calibration file (the models' names, sorted, joined by "+")
+FEATURE_KEYS = {"both": "codec+quality", "codec": "codec", "quality": "quality"}
 _EXT = {"h264": ".mp4", "h265": ".mp4", "mpeg4": ".avi", "mpeg2": ".mpg"}
 MARGIN = 1.25
 TARGET_RATE = 0.02
@@ -113,11 +113,7 @@ def needed_floor(
     >>> needed_floor(f, [], threshold=20)                      # median 0.0: floor 0.01 / 20
     0.0005
     """
-    f = np.asarray(descriptors, dtype=np.float64)
-    d = distance_signal(f)
-    if mode is not None and len(i_frames):
-        d, _ = suppress_iframes(d, f, i_frames, mode=mode, frame_index=np.arange(len(f)), disturbed=disturbed)
-    d = persistent_distance(d, f)
+    _, d, _ = detector_distance(descriptors, None, i_frames, mode, disturbed, persist=True)
     median = float(np.median(d))
     local = [d[k] for k in find_cuts(d, 0.0)] if np.any(d > 0) else [0.0]
     top = float(max(local)) if local else 0.0
@@ -191,10 +187,7 @@ def calibrate(out: Path | None = CALIBRATION_FILE, progress: bool = True) -> dic
         for feat, sl in FEATURES.items():
             row[feat] = needed_floor(f[:, sl], iframes)
         per_video.append(row)
-    floors = {}
-    for feat in FEATURES:
-        key = "+".join(sorted({"both": ["codec", "quality"]}.get(feat, [feat])))
-        floors[key] = round(MARGIN * rate_quantile([r[feat] for r in per_video]), 6)
+    floors = {FEATURE_KEYS[f]: round(MARGIN * rate_quantile([r[f] for r in per_video]), 6) for f in FEATURES}
     worst = {feat: max(per_video, key=lambda r: r[feat])["video"] for feat in FEATURES}
     result = {
         "what": "background floor of toolkit.focal.temporal.detect (Δf units), calibrated on pristine videos",
@@ -207,12 +200,7 @@ def calibrate(out: Path | None = CALIBRATION_FILE, progress: bool = True) -> dic
         "stride": STRIDE,
         "margin": MARGIN,
         "target_rate": TARGET_RATE,
-        "floors_at_max": {
-            "+".join(sorted({"both": ["codec", "quality"]}.get(f, [f]))): round(
-                MARGIN * max(r[f] for r in per_video), 6
-            )
-            for f in FEATURES
-        },
+        "floors_at_max": {FEATURE_KEYS[f]: round(MARGIN * max(r[f] for r in per_video), 6) for f in FEATURES},
         "floors": floors,
         "hardest_video": worst,
         "n_videos": len(per_video),

@@ -51,13 +51,14 @@ from toolkit.result import INCONCLUSIVE, NOT_DETECTED, Result
 __all__ = [
     "FEATURE_SETS",
     "DEFAULT_THRESHOLD",
-    "DEFAULT_RELATIVE",
     "DEFAULT_DISTURBED",
     "CALIBRATION_FILE",
     "calibrated_floor",
     "disturbed_pairs",
     "confirm_cuts",
     "persistent_distance",
+    "background",
+    "detector_distance",
     "MIN_PAIRS",
     "SUPPRESS_MODES",
     "TemporalResult",
@@ -68,10 +69,8 @@ __all__ = [
     "find_cuts",
 ]
 
-#: the per-video rule, used where no calibrated threshold applies: a cut's Δf must exceed this
-#: many times the video's median Δf
-DEFAULT_RELATIVE = 20.0
-DEFAULT_THRESHOLD = DEFAULT_RELATIVE
+#: a cut's Δf must exceed this many times the video's background (median Δf, floored)
+DEFAULT_THRESHOLD = 20.0
 SUPPRESS_MODES = ("discard", "bridge")
 #: frames disturbed from each I-frame on (the I-frame and the P-frame after it, see disturbed_pairs)
 DEFAULT_DISTURBED = 2
@@ -155,12 +154,48 @@ def persistent_distance(distance: np.ndarray, descriptors: np.ndarray) -> np.nda
     return d
 
 
-def _background(values: np.ndarray) -> float:
-    v = np.asarray(values, dtype=np.float64)
+def background(distance: np.ndarray, floor: float = 0.0) -> float:
+    """The background a cut must stand out of: the median of the finite ``distance`` values,
+    never below ``floor`` (nor 1e-12).
+
+    >>> background(np.array([0.0, 1.0, 3.0])), background(np.array([0.0, 1.0, 3.0]), floor=2.0)
+    (1.0, 2.0)
+    """
+    v = np.asarray(distance, dtype=np.float64)
     v = v[np.isfinite(v)]
-    if v.size == 0:
-        return 1e-12
-    return float(max(np.median(v), 1e-12))
+    median = float(np.median(v)) if v.size else 0.0
+    return float(max(median, 1e-12, floor))
+
+
+def detector_distance(
+    descriptors: np.ndarray,
+    frame_index: np.ndarray | None = None,
+    i_frames: Iterable[int] = (),
+    mode: str | None = "discard",
+    disturbed: int = DEFAULT_DISTURBED,
+    persist: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(raw Δf, the detector's distance, disturbed pairs)`` of a descriptor sequence.
+
+    The distance is Δf after :func:`suppress_iframes` (``mode`` None: none) and, with
+    ``persist``, :func:`persistent_distance`: what :func:`detect` thresholds.
+
+    >>> f = np.array([[0.0], [0.0], [1.0], [1.0], [1.0]])
+    >>> raw, d, touched = detector_distance(f)
+    >>> d, touched.any()
+    (array([0., 1., 0., 0.]), np.False_)
+    """
+    f = np.asarray(descriptors, dtype=np.float64)
+    raw = distance_signal(f)
+    iset = tuple(int(i) for i in i_frames)
+    dist, touched = raw.copy(), np.zeros(len(raw), bool)
+    if mode is not None and iset:
+        dist, touched = suppress_iframes(
+            raw, f, iset, mode=mode, frame_index=frame_index, disturbed=disturbed
+        )
+    if persist:
+        dist = persistent_distance(dist, f)
+    return raw, dist, touched
 
 
 def disturbed_pairs(
@@ -351,13 +386,8 @@ def confirm_cuts(
         a, b = int(frame_index[k]), int(frame_index[k + 1])
         sub, g = fine(a, b)
         sub = np.asarray(sub, dtype=np.int64)
-        g = np.asarray(g, dtype=np.float64)
-        d = distance_signal(g)
-        if mode is not None and iset:
-            d, _ = suppress_iframes(d, g, iset, mode=mode, frame_index=sub, disturbed=disturbed)
-        if persist:
-            d = persistent_distance(d, g)
-        s = d / max(_background(d), floor)
+        _, d, _ = detector_distance(g, sub, iset, mode, disturbed, persist)
+        s = d / background(d, floor)
         j = int(np.argmax(s))
         log.append(
             {"pair": [a, b], "coarse_score": float(s_[k]), "fine_score": float(s[j]), "at": int(sub[j])}
@@ -367,15 +397,19 @@ def confirm_cuts(
     return sorted(set(cuts)), log
 
 
+def _descriptors(source, nets, stride, box, batch, progress=False) -> tuple[np.ndarray, np.ndarray]:
+    """(frame numbers, T x K descriptors) of the decodable frames of ``source``."""
+    idx: list[int] = []
+    desc: list[np.ndarray] = []
+    for i, _, probs in iter_probs(source, nets, stride, box, batch, progress, "FOCAL temporal"):
+        idx += i
+        desc.append(frame_descriptors(probs))
+    return np.asarray(idx, dtype=np.int64), (np.concatenate(desc) if desc else np.zeros((0, 0)))
+
+
 def _fine_descriptors(video, nets, stride, box, batch) -> Callable[[int, int], tuple[np.ndarray, np.ndarray]]:
     def fine(a: int, b: int):
-        seg = open_frames(video, indices=list(range(a, b + 1)))
-        idx: list[int] = []
-        desc: list[np.ndarray] = []
-        for i, _, probs in iter_probs(seg, nets, stride, box, batch):
-            idx += i
-            desc.append(frame_descriptors(probs))
-        return np.asarray(idx, dtype=np.int64), np.concatenate(desc)
+        return _descriptors(open_frames(video, indices=list(range(a, b + 1))), nets, stride, box, batch)
 
     return fine
 
@@ -757,16 +791,9 @@ def detect(
             f"(video of {source.n_total} frames)"
         )
     nets = resolve_models(names, models, device)
-    idx_all: list[int] = []
-    desc: list[np.ndarray] = []
-    for idx, _, probs in iter_probs(source, nets, stride, box, batch, progress, "FOCAL temporal"):
-        idx_all += idx
-        desc.append(frame_descriptors(probs))
-    if len(idx_all) < 2:
-        raise ValueError(f"temporal analysis needs at least 2 decodable frames, got {len(idx_all)}")
-    f = np.concatenate(desc)
-    frame_index = np.asarray(idx_all, dtype=int)
-    raw = distance_signal(f)
+    frame_index, f = _descriptors(source, nets, stride, box, batch, progress)
+    if len(frame_index) < 2:
+        raise ValueError(f"temporal analysis needs at least 2 decodable frames, got {len(frame_index)}")
 
     # I-frames of the current encoding (frame numbers)
     mode = "discard" if suppress is True else (suppress or None)
@@ -779,15 +806,8 @@ def detect(
         from toolkit.video import gop_structure
 
         iframes = gop_structure(source.path).i_frames
-    suppressed = np.zeros(len(raw), bool)
-    dist = raw.copy()
-    if mode is not None and iframes:
-        dist, suppressed = suppress_iframes(
-            raw, f, iframes, mode=mode, frame_index=frame_index, disturbed=int(disturbed)
-        )
-    if persist:
-        dist = persistent_distance(dist, f)
-    median = _background(dist)
+    raw, dist, suppressed = detector_distance(f, frame_index, iframes, mode, int(disturbed), persist)
+    median = background(dist)
     floor_rule, calibration, floor_value = "none", None, 0.0
     if floor == "calibrated":
         calibration = calibrated_floor(nets, names, mode=mode, disturbed=int(disturbed))
@@ -795,8 +815,8 @@ def detect(
             floor_rule, floor_value = "calibrated", float(calibration["floor"])
     elif floor is not None:
         floor_rule, floor_value = "fixed", float(floor)
-    background = max(median, floor_value)
-    scores = dist / background
+    bg = max(median, floor_value)
+    scores = dist / bg
     cut_pos = find_cuts(scores, threshold)
     cuts = [int(frame_index[k]) for k in cut_pos]
     refined: list[dict] = []
@@ -838,7 +858,7 @@ def detect(
         raw_distance=raw,
         distance=dist,
         scores=scores,
-        background=background,
+        background=bg,
         threshold=float(threshold),
         cuts=cuts,
         i_frames=tuple(int(i) for i in iframes),
