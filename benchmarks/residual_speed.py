@@ -3,7 +3,11 @@
 Patches: 128 x 128 green-band windows (stride 64) of the scikit-image / scikit-learn photos.
 Measures patches/s of :func:`toolkit.residual.features_batch` (numpy, vectorised) and of the
 recast CNN's pooled histogram (hardmax and alpha = 216 softmax, torch, 2 threads, no grad), the
-hardmax/handcrafted count equality and the alpha = 216 histogram difference.
+hardmax/handcrafted count equality and the alpha = 216 histogram difference; then the training speed
+(forward + backward, cross-entropy, batch 36 of 128 x 128 patches, 2 threads) of the recast CNN and of
+the fast recast CNN (:mod:`toolkit.residual.fast`, product and free codebooks), with the fast
+model's hardmax/handcrafted equality. The 1-minute load average is recorded before and after
+(the machine is shared: patches/s scale with the free CPU).
 
 Run:  python benchmarks/residual_speed.py     (TOOLKIT_QUICK=1: fewer patches)
 Writes benchmarks/results/residual_speed.json.
@@ -18,6 +22,55 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+
+def _fwd_bwd_rate(net, x, y, reps: int) -> float:
+    import torch
+
+    best = float("inf")
+    for _ in range(reps + 1):  # the first pass warms up
+        t = time.perf_counter()
+        net.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        best = min(best, time.perf_counter() - t) if _ else best
+    return len(x) / best
+
+
+def _train_speed(tiles, quick: bool) -> dict:
+    """Forward + backward patches/s (batch 36, 128 x 128) of the recast and the fast recast CNN."""
+    import torch
+
+    from toolkit.residual import RecastCNN, feature_counts
+    from toolkit.residual.cnn import to_tensor
+    from toolkit.residual.fast import FastRecastCNN
+
+    b = 12 if quick else 36
+    reps = 1 if quick else 3
+    xb = tiles[:b]
+    x = to_tensor(xb)
+    y = torch.arange(b) % 2
+    load0 = os.getloadavg()[0]
+    out = {"train_batch": b, "train_load_avg_1min_before": load0}
+    out["recast_fwd_bwd_patches_per_s"] = _fwd_bwd_rate(
+        RecastCNN.from_handcrafted(alpha=216.0, device="cpu"), x, y, 1
+    )
+    for cb in ("product", "free"):
+        net = FastRecastCNN.from_handcrafted(alpha=10.0, codebook=cb)
+        out[f"fast_{cb}_fwd_bwd_patches_per_s"] = _fwd_bwd_rate(net, x, y, reps if cb == "product" else 1)
+        hard = FastRecastCNN.from_handcrafted(hard=True, codebook=cb)
+        out[f"fast_{cb}_hardmax_counts_identical"] = bool(
+            (hard.counts(xb).numpy().astype(np.int64) == feature_counts(xb)).all()
+        )
+    net = FastRecastCNN.from_handcrafted(alpha=10.0)
+    out["fast_product_fwd_bwd_patches_per_s_crop64"] = _fwd_bwd_rate(
+        net, x[..., :64, :64].contiguous(), y, reps
+    )
+    out["fast_product_speedup_vs_recast"] = (
+        out["fast_product_fwd_bwd_patches_per_s"] / out["recast_fwd_bwd_patches_per_s"]
+    )
+    out["train_load_avg_1min_after"] = os.getloadavg()[0]
+    out["target_fwd_bwd_patches_per_s"] = 300
+    return out
 
 
 def main() -> dict:
@@ -61,6 +114,7 @@ def main() -> dict:
         )
     soft_rate = n_cnn / (time.perf_counter() - t)
     counts_np = feature_counts(xc)
+    train = _train_speed(tiles, quick)
     diff = np.abs(h_soft - f[:n_cnn])
     res = {
         "benchmark": "residual_speed",
@@ -77,6 +131,7 @@ def main() -> dict:
         "hardmax_counts_exact_integers": bool((counts_cnn == np.round(counts_cnn)).all()),
         "softmax216_max_abs_diff": float(diff.max()),
         "softmax216_mean_l1_diff_per_patch": float(diff.sum(1).mean()),
+        **train,
         "cpu_count": os.cpu_count(),
         "load_avg_1min": os.getloadavg()[0],
         "machine": platform.platform(),

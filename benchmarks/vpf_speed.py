@@ -1,7 +1,8 @@
 """VPF speed: ``toolkit.vpf.analyze`` versus a plain decode of the same 1080p H.264 file.
 
-Claim (issue 4): ``analyze`` on 1 minute of 1080p H.264 within 7.5 s on the
-2-core machine (half the commercial tool's ~15 s) and within 2x a plain decode.
+Claims: ``analyze`` on 1 minute of 1080p H.264 within 7.5 s on the 2-core machine (half the
+commercial tool's ~15 s; issue 4) and, with the motion-vector export on (the default), within 1.5x
+a plain threaded decode (issue 22).
 The clip is made by ``toolkit.synth.sources.hd_clip`` (a real clip upscaled to
 1920x1080, 25 fps, H.264 CRF 23, GOP 50) into /tmp and never committed.
 
@@ -84,9 +85,9 @@ def main(argv=None) -> dict:
         "vpf_best_s": vpf,
         "ratio_vpf_vs_plain_threaded": vpf / best["plain_decode_threaded"],
         "ratio_vpf_vs_plain_1thread": vpf / best["plain_decode_1thread"],
-        "goal": {"vpf_s_max": 7.5, "ratio_max": 2.0},
+        "goal": {"vpf_s_max": 7.5, "ratio_max": 1.5},
         "meets_time_goal": vpf <= 7.5 * info.duration / 60.0,
-        "meets_ratio_goal_vs_threaded_decode": vpf / best["plain_decode_threaded"] <= 2.0,
+        "meets_ratio_goal_vs_threaded_decode": vpf / best["plain_decode_threaded"] <= 1.5,
         "load_average_1min_at_start": load0,
         "load_average_1min_at_end": os.getloadavg()[0],
         "machine": {

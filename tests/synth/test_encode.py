@@ -226,3 +226,85 @@ def test_spatial_splice_mask(tmp_path):
     assert frame_types(tmp_path / "s2.mp4")[0] == "I"
     with pytest.raises(ValueError, match="fit"):
         spatial_splice(a, b, tmp_path / "s3.mp4", box=(90, 0, 20, 20))
+
+
+@pytest.fixture(scope="module")
+def cut_frames():
+    """Two photo pans joined by a hard scene cut at frame 37 (80 frames, 96 x 128)."""
+    a = photo_sequence("coffee", n_frames=37, size=(96, 128), motion="pan", seed=1)
+    b = photo_sequence("rocket", n_frames=43, size=(96, 128), motion="pan", seed=2)
+    return np.concatenate([a, b])
+
+
+def _runs_of_b(types):
+    runs, k = [], 0
+    for t in types:
+        if t == "B":
+            k += 1
+        elif k:
+            runs.append(k)
+            k = 0
+    return runs
+
+
+def test_adaptive_x264_puts_a_scene_cut_i_frame_and_varies_b_runs(cut_frames, tmp_path):
+    s = EncodeSettings(codec="h264", rate_control="crf", quality=23, gop=250, bframes=3, adaptive=True)
+    p = encode(cut_frames, tmp_path / "a.mp4", s)
+    assert gop_structure(p).i_frames == (0, 37)  # keyint 250: only the cut adds an I-frame
+    assert len(set(_runs_of_b(frame_types(p)))) > 1  # b-adapt: B-frame runs of several lengths
+    # the default (fixed) mode ignores the cut and keeps one B-frame pattern
+    q = encode(cut_frames, tmp_path / "f.mp4", s, adaptive=False, gop=30)
+    assert gop_structure(q).i_frames == (0, 30, 60)
+    assert set(_runs_of_b(frame_types(q))[:-1]) == {3}
+
+
+@pytest.mark.parametrize("codec,ext", [("mpeg2", ".mpg"), ("mpeg4", ".avi")])
+def test_adaptive_mpeg_keeps_scene_change_detection(cut_frames, tmp_path, codec, ext):
+    fixed = encode(cut_frames, tmp_path / f"f{ext}", codec=codec, quality=4, gop=50)
+    adaptive = encode(cut_frames, tmp_path / f"a{ext}", codec=codec, quality=4, gop=50, adaptive=True)
+    assert gop_structure(fixed).i_frames == (0, 50)
+    assert 37 in gop_structure(adaptive).i_frames
+
+
+@pytest.mark.parametrize("codec,ext", [("h264", ".mp4"), ("mpeg2", ".mpg"), ("mpeg4", ".avi")])
+def test_forced_i_frames_land_where_asked(moving_frames, tmp_path, codec, ext):
+    q = 23 if codec == "h264" else 4
+    p = encode(moving_frames, tmp_path / f"v{ext}", codec=codec, quality=q, gop=100, i_frames=(0, 7, 19, 33))
+    assert gop_structure(p).i_frames == (0, 7, 19, 33)
+
+
+def test_new_settings_validate_round_trip_and_keep_the_defaults(moving_frames, tmp_path):
+    s = EncodeSettings.make({"codec": "h264", "i_frames": [0, 5, 12], "adaptive": True})
+    assert s.i_frames == (0, 5, 12)
+    assert EncodeSettings.make(json.loads(json.dumps(s.to_dict()))) == s
+    for bad in ([3, 1], [0, 0], [-1, 4], [0, 2.5], "x"):
+        with pytest.raises(ValueError, match="i_frames"):
+            EncodeSettings.make({"i_frames": bad})
+    with pytest.raises(ValueError, match="adaptive"):
+        EncodeSettings.make({"adaptive": "yes"})
+    d = EncodeSettings().to_dict()
+    assert d["adaptive"] is False and d["i_frames"] is None
+    # defaults unchanged: the same bytes as the explicit fixed-GOP settings
+    a = encode(moving_frames, tmp_path / "a.mp4", codec="h264", quality=22, gop=10, bframes=2, threads=1)
+    b = encode(
+        moving_frames,
+        tmp_path / "b.mp4",
+        codec="h264",
+        quality=22,
+        gop=10,
+        bframes=2,
+        threads=1,
+        adaptive=False,
+        i_frames=None,
+    )
+    assert a.read_bytes() == b.read_bytes()
+    assert gop_structure(a).i_frames == (0, 10, 20, 30)
+    from toolkit.synth.encode import _x26x_params
+
+    # the fixed-GOP x264 options of the default mode are pinned, the adaptive ones are x264's own
+    assert _x26x_params(EncodeSettings(bframes=2), "h264") == (
+        "keyint=30:min-keyint=30:scenecut=0:bframes=2:b-adapt=0:b-pyramid=none:open-gop=0:qp=23"
+    )
+    assert _x26x_params(EncodeSettings(bframes=3, gop=250, adaptive=True, rate_control="crf"), "h264") == (
+        "keyint=250:bframes=3:open-gop=0:crf=23"
+    )

@@ -32,7 +32,12 @@ def test_is_a_frozen_result_with_the_decision(double):
     r = double
     assert isinstance(r, Result) and isinstance(r, VPFResult) and r.method == "vpf"
     assert (r.verdict, r.score, r.previous_gop) == ("double_encoded", r.vpf_value, 12)
-    assert r.verdict in VERDICTS and r.threshold > 0 and "every 12 frames" in r.reason
+    assert (
+        r.verdict in VERDICTS
+        and r.threshold >= 0
+        and r.vpf_value > r.threshold
+        and "every 12 frames" in r.reason
+    )
     assert r.sha256 == sha256_file(DOUBLE) and r.path.endswith("double_mpeg2_h264.mp4")
     assert r.toolkit_version and r.params["min_gop"] == 6
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -90,3 +90,22 @@ def test_periodicity_ignores_blocked_frames_and_needs_enough_periods():
     assert obs[0] == 2 and fit[0] == pytest.approx(2.0)
     fit3, _ = periodicity(e, [20], blocked=blocked, min_periods=3)
     assert fit3[0] == -np.inf
+
+
+def test_b_lean_marks_the_b_frame_that_leans_on_its_future():
+    types = "IBBPBBPBBPBBP"
+    n = len(types)
+    i = np.full(n, 0.02)
+    s = np.full(n, 0.5)
+    fwd = np.full(n, 0.3)
+    bwd = np.full(n, 0.3)
+    fwd[7], bwd[7] = 0.05, 0.6  # an old I-frame on B-frame 7: it resembles the frames after it
+    off = vpf_signal(types, i, s, fwd, bwd, same_type=True, b_lean=0.0)
+    on = vpf_signal(types, i, s, fwd, bwd, same_type=True, b_lean=1.0)
+    assert not off.any()
+    assert int(np.argmax(on)) == 7 and on[7] == pytest.approx(0.55 * 0.55)
+    assert np.count_nonzero(on) == 1
+    # P-frames are untouched by the lean
+    fwd2, bwd2 = fwd.copy(), bwd.copy()
+    fwd2[6], bwd2[6] = 0.05, 0.6
+    assert vpf_signal(types, i, s, fwd2, bwd2, same_type=True, b_lean=1.0)[6] == 0.0

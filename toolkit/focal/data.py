@@ -4,7 +4,7 @@ The seed encodes raw YUV sequences with FFmpeg and cuts 64x64 luma patches.
 We have no raw sequences, so the pristine sources are the project's own:
 virtual-camera sequences over scikit-image / scikit-learn photos
 (:func:`toolkit.synth.sources.photo_sequence`) and the real H.264 clips of
-``/work/shared/real_video`` downscaled by 2 (which erases most of their own coding
+``../shared/real_video`` downscaled by 2 (which erases most of their own coding
 traces). Every source is encoded with :func:`toolkit.synth.encode` (GOP 30):
 
 * **codec** task, classes ``CODEC_CLASSES`` (MPEG-2, MPEG-4, H.264, H.265): per

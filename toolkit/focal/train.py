@@ -612,7 +612,7 @@ def model_card(res: TrainResult | dict, command: str) -> str:
             + ", "
             f"val {len(d['val']['sources'])} / {d['val']['videos']}, test {len(d['test']['sources'])} / "
             f"{d['test']['videos']} (source-disjoint). Sources: photo sequences over scikit-image/"
-            "scikit-learn photos and real H.264 clips downscaled by 2 (CC-BY, /work/shared/real_video)."
+            "scikit-learn photos and real H.264 clips downscaled by 2 (CC-BY, ../shared/real_video)."
             + (" Patches with luma variance <= 10^3 excluded." if task == "quality" else ""),
             f"Training: {p['optimizer']} lr {p['lr']}"
             + (f" halved every {p['lr_step']} epochs" if p["lr_step"] else "")

@@ -5,6 +5,10 @@
 * :mod:`toolkit.residual.svm` — linear SVM on it (scikit-learn pipeline).
 * :class:`RecastCNN` — the same chain as a CNN; :meth:`RecastCNN.from_handcrafted`
   sets every weight from the handcrafted pipeline (and an SVM); :func:`finetune`.
+* :class:`FastRecastCNN` (:mod:`toolkit.residual.fast`) — the same maths with cheap ops (one
+  residual conv, product-quantiser softmax, mean pooling), O(1) weights for fine-tuning that
+  moves; :mod:`toolkit.residual.tune` chooses alpha / learning rate on a validation split.
+* :class:`BayarCNN` (:mod:`toolkit.residual.bayar`) — the Bayar2016 constrained-conv baseline.
 * :func:`heatmap` — sliding-window manipulation probability, fully convolutional, and its
   verdict (a :class:`HeatMap` result); :func:`analyze` — every intermediate of the chain
   (a :class:`ResidualAnalysis` result).
@@ -20,7 +24,9 @@
 (162,)
 """
 
+from toolkit.residual.bayar import BayarCNN, train_bayar
 from toolkit.residual.cnn import RecastCNN, finetune
+from toolkit.residual.fast import FastRecastCNN
 from toolkit.residual.features import (
     ResidualAnalysis,
     analyze,
@@ -41,6 +47,9 @@ __all__ = [
     "load_image",
     "RecastCNN",
     "finetune",
+    "FastRecastCNN",
+    "BayarCNN",
+    "train_bayar",
     "heatmap",
     "HeatMap",
     "load_model",

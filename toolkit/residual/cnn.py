@@ -45,7 +45,7 @@ import numpy as np
 
 from toolkit.residual.features import DELTA, FILTER, MIN_SIZE, N_BINS, N_CODES, ORDER, code_digits, grey_batch
 
-__all__ = ["RecastCNN", "to_tensor", "finetune", "predict_proba", "FineTuneLog"]
+__all__ = ["RecastCNN", "to_tensor", "labelled_tensors", "finetune", "predict_proba", "FineTuneLog"]
 
 ALPHA = 216.0
 
@@ -74,6 +74,25 @@ def to_tensor(patches, device=None):
     x = grey_batch(patches)
     t = torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0)[:, None]
     return t.to(device) if device is not None else t
+
+
+def labelled_tensors(patches, labels):
+    """Training pairs as tensors: patches B x 1 x H x W in [0, 1] (:func:`to_tensor`) and labels B (long).
+
+    Raises ValueError when the counts differ or a label is not 0 (pristine) / 1 (manipulated).
+
+    >>> x, y = labelled_tensors(np.zeros((2, 16, 16), np.uint8), [0, 1])
+    >>> tuple(x.shape), y.tolist()
+    ((2, 1, 16, 16), [0, 1])
+    """
+    torch = _torch()
+    x = to_tensor(patches)
+    y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} patches but {len(y)} labels")
+    if set(np.unique(y.numpy())) - {0, 1}:
+        raise ValueError("labels must be 0 (pristine) or 1 (manipulated)")
+    return x, y
 
 
 def _build_module_class():
@@ -321,12 +340,7 @@ def finetune(
     dev = resolve_device(device)
     net.to(dev)
     net.hard = False
-    x = to_tensor(patches)
-    y = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    if len(x) != len(y):
-        raise ValueError(f"{len(x)} patches but {len(y)} labels")
-    if set(np.unique(y.numpy())) - {0, 1}:
-        raise ValueError("labels must be 0 (pristine) or 1 (manipulated)")
+    x, y = labelled_tensors(patches, labels)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: 1.0 / (1.0 + decay * it))
     gen = torch.Generator().manual_seed(seed)

@@ -211,6 +211,10 @@ def _as_net(model):
 
     if isinstance(model, RecastCNN):
         return model
+    from toolkit.residual.fast import FastRecastCNN
+
+    if isinstance(model, FastRecastCNN):
+        return model.to_recast()  # the same network, in the layout the sliding windows use
     if hasattr(model, "decision_function") and hasattr(model, "__getitem__"):
         # an SVM pipeline: its exact recast (hardmax) gives the SVM's scores per window
         return RecastCNN.from_handcrafted(model, hard=True, device="cpu")

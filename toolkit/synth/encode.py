@@ -162,6 +162,16 @@ class EncodeSettings:
     on the instruction set (plain C, SSE2 and AVX2 give other bytes), so the cap also
     makes encodes agree between x86-64 machines with AVX2 or more. MPEG-2/4 (FFmpeg's
     own encoders) ignore ``simd``. Frames get explicit timestamps (``pts`` = frame index).
+    ``adaptive``: let the encoder make its own GOP decisions, as a plain re-save does. With
+    x264 only ``keyint=gop`` is set (x264 defaults for the rest: min-keyint auto =
+    min(fps, keyint/10), scenecut 40, b-adapt 1, b-pyramid normal), so
+    ``EncodeSettings(rate_control="crf", quality=23, gop=250, bframes=3, adaptive=True)`` is
+    what ``ffmpeg -i in.mp4 out.mp4`` does (libx264 defaults: CRF 23, preset medium, keyint
+    250, 3 B-frames); with MPEG-2/4, FFmpeg's scene-change detection stays on. ``gop`` is
+    then the longest GOP, not a fixed one.
+    ``i_frames``: frame indices (sorted, non-negative) forced to be I-frames; every other
+    frame is left to the encoder (variable-GOP encodes: pass a ``gop`` longer than the
+    longest interval).
 
     >>> s = EncodeSettings.make({"codec": "mpeg2", "gop": 12}, quality=4)
     >>> s.codec, s.gop, s.quality, s.bframes
@@ -178,9 +188,23 @@ class EncodeSettings:
     preset: str = "medium"
     threads: int | None = None
     simd: str = "auto"
+    adaptive: bool = False
+    i_frames: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.i_frames is not None and not isinstance(self.i_frames, tuple):
+            try:
+                object.__setattr__(self, "i_frames", tuple(self.i_frames))
+            except TypeError:
+                raise ValueError(
+                    f"i_frames must be a sequence of frame indices, got {self.i_frames!r}"
+                ) from None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["i_frames"] is not None:
+            d["i_frames"] = list(d["i_frames"])
+        return d
 
     @classmethod
     def make(cls, spec: EncodeSettings | dict | None = None, **overrides) -> EncodeSettings:
@@ -210,6 +234,14 @@ class EncodeSettings:
                 f"simd={self.simd!r} caps x86 instruction sets; this CPU is "
                 f"{platform.machine()}, use simd='auto'"
             )
+        if not isinstance(self.adaptive, bool):
+            raise ValueError(f"adaptive must be True or False, got {self.adaptive!r}")
+        if self.i_frames is not None:
+            f = self.i_frames
+            if any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 for i in f):
+                raise ValueError(f"i_frames must be non-negative integers, got {f!r}")
+            if any(b <= a for a, b in zip(f, f[1:])):
+                raise ValueError(f"i_frames must be sorted without repeats, got {f!r}")
         if self.rate_control not in ("q", "crf", "cbr", "vbr"):
             raise ValueError("rate_control must be 'q', 'crf', 'cbr' or 'vbr'")
         if self.rate_control in ("cbr", "vbr") and not self.bitrate:
@@ -225,9 +257,12 @@ class EncodeSettings:
 
 
 def _x26x_params(s: EncodeSettings, key: str) -> str:
-    params = [f"keyint={s.gop}", f"min-keyint={s.gop}", "scenecut=0", f"bframes={s.bframes}"]
-    if s.bframes:
-        params += ["b-adapt=0", "b-pyramid=none" if key == "h264" else "b-pyramid=0"]
+    if s.adaptive:  # the encoder's own GOP decisions: scene cuts, adaptive B-frames, pyramid
+        params = [f"keyint={s.gop}", f"bframes={s.bframes}"]
+    else:
+        params = [f"keyint={s.gop}", f"min-keyint={s.gop}", "scenecut=0", f"bframes={s.bframes}"]
+        if s.bframes:
+            params += ["b-adapt=0", "b-pyramid=none" if key == "h264" else "b-pyramid=0"]
     if key == "h264":
         params.append("open-gop=0")
     else:
@@ -273,7 +308,8 @@ def _configure(stream, s: EncodeSettings, width: int, height: int) -> None:
         cc.max_b_frames = s.bframes
         if s.threads is not None:
             cc.thread_count = int(s.threads)
-        opts["sc_threshold"] = "1000000000"  # no scene-cut I-frames: fixed GOP
+        if not s.adaptive:
+            opts["sc_threshold"] = "1000000000"  # no scene-cut I-frames: fixed GOP
         opts["g"] = str(s.gop)
         if s.rate_control == "q":
             q = str(int(round(s.quality)))
@@ -315,6 +351,8 @@ def encode(
     preset: str | None = None,
     threads: int | None = None,
     simd: str | None = None,
+    adaptive: bool | None = None,
+    i_frames: Iterable[int] | None = None,
     write_sidecar: bool = False,
 ) -> Path:
     """Encode ``frames`` (uint8 RGB H x W x 3 or grey H x W arrays) into ``out``.
@@ -343,8 +381,11 @@ def encode(
         preset=preset,
         threads=threads,
         simd=simd,
+        adaptive=adaptive,
+        i_frames=None if i_frames is None else tuple(i_frames),
     )
     key = codec_name(s.codec)
+    forced = None if s.i_frames is None else set(s.i_frames)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -361,6 +402,10 @@ def encode(
             elif (frame.height, frame.width) != (h, w):
                 raise ValueError(f"frame {n} is {frame.width}x{frame.height}, expected {w}x{h}")
             frame.pts = n  # explicit timestamps: x264/x265 rate control reads frame durations from them
+            if forced is not None:
+                frame.pict_type = (
+                    av.video.frame.PictureType.I if n in forced else av.video.frame.PictureType.NONE
+                )
             for packet in stream.encode(frame):
                 container.mux(packet)
             n += 1

@@ -119,7 +119,8 @@ class MacroblockTypes(Result):
     counts : DataFrame, one row per frame in display order (index ``frame``), columns
         ``frame_type`` ('I'/'P'/'B'), ``intra``, ``inter``, ``skip`` (they sum
         to ``mb_per_frame``), ``direct`` and ``bipred`` (subsets, B-frames), ``forward`` and
-        ``backward`` (inter MBs predicted from list 0 / list 1 only).
+        ``backward`` (inter MBs predicted from list 0 / list 1 only), ``zero_mv`` (inter MBs whose
+        exported motion vectors are all zero; absent with ``motion_vectors=False``).
     mb_width, mb_height : frame size in macroblocks (16x16 pixels, rounded up).
     codec : FFmpeg decoder name (``"h264"``, ``"mpeg2video"``, ``"mpeg4"``).
     maps : optional uint8 array T x mb_height x mb_width of class codes
@@ -316,7 +317,7 @@ def _is_row(message: str) -> bool:
 
 
 #: per-frame count columns of :attr:`MacroblockTypes.counts` after ``frame_type``
-COUNT_COLUMNS = ("intra", "inter", "skip", "direct", "bipred", "forward", "backward")
+COUNT_COLUMNS = ("intra", "inter", "skip", "direct", "bipred", "forward", "backward", "zero_mv")
 
 
 @dataclass
@@ -338,7 +339,7 @@ class _Trace:
     error: str | None = None
     clean: bool = True
 
-    def add(self, ftype: str, sym: np.ndarray, keep_map: bool) -> None:
+    def add(self, ftype: str, sym: np.ndarray, keep_map: bool, zero_mv: int = -1) -> None:
         if self.n == len(self.counts):
             grown = np.zeros((max(256, 2 * len(self.counts)), len(COUNT_COLUMNS)), np.int32)
             grown[: self.n] = self.counts[: self.n]
@@ -353,6 +354,7 @@ class _Trace:
         row[4] = _LUT_BIPRED[flat].sum()
         row[5] = (flat == _FWD).sum()
         row[6] = (flat == _BWD).sum()
+        row[7] = zero_mv
         self.types += ftype.encode("ascii")
         self.n += 1
         if keep_map:
@@ -363,6 +365,32 @@ class _Trace:
 
 
 _FWD, _BWD = ord(">"), ord("<")
+
+
+def _zero_mv_count(frame, cls: np.ndarray) -> int:
+    """Inter (not skipped) MBs of ``frame`` whose exported motion vectors are all zero.
+
+    ``cls`` is the frame's MB class grid (mb_height x mb_width, codes of :data:`MB_CLASSES`).
+    FFmpeg exports one vector per (sub-)block and prediction list with ``flags2=+export_mvs``
+    (``AV_FRAME_DATA_MOTION_VECTORS``); a block belongs to the MB that holds its centre
+    (``dst_x``, ``dst_y``). An inter MB with every vector (0, 0) counts; one without any exported
+    vector does not.
+    """
+    side = frame.side_data.get("MOTION_VECTORS")
+    if side is None:
+        return 0
+    mv = side.to_ndarray()
+    if not len(mv):
+        return 0
+    mbh, mbw = cls.shape
+    col = np.clip(mv["dst_x"].astype(np.int64) // 16, 0, mbw - 1)
+    row = np.clip(mv["dst_y"].astype(np.int64) // 16, 0, mbh - 1)
+    idx = row * mbw + col
+    has = np.bincount(idx, minlength=mbh * mbw) > 0
+    moving = (mv["motion_x"] != 0) | (mv["motion_y"] != 0)
+    nonzero = np.bincount(idx[moving], minlength=mbh * mbw) > 0
+    inter = cls.ravel() == _CLASS_CODE["inter"]
+    return int((inter & has & ~nonzero).sum())
 
 
 def _trace(
@@ -376,6 +404,7 @@ def _trace(
     progress=False,
     with_map=False,
     stream=None,
+    motion_vectors=True,
 ) -> _Trace:
     """Decode single-threaded with ``debug=mb_type`` and count the MB types of each output frame.
 
@@ -385,9 +414,10 @@ def _trace(
     are kept (one segment of a parallel run); ``clean`` is False when the first frame out of the
     decoder is not the segment's key frame.
     """
-    decoder = FrameDecoder(
-        path, threads=False, options={"debug": "mb_type"}, seek_pts=start_pts, stream=stream
-    )
+    options = {"debug": "mb_type"}
+    if motion_vectors:
+        options["flags2"] = "+export_mvs"
+    decoder = FrameDecoder(path, threads=False, options=options, seek_pts=start_pts, stream=stream)
     out = _Trace(maps=[] if with_map else None)
     bar = None
     if progress:
@@ -449,7 +479,8 @@ def _trace(
                     ftype = frame_type(frame)
                     if block_type != ftype and not (ftype == "I" and block_type in "IS"):
                         out.mismatched += 1
-                    out.add(ftype, sym, with_map)
+                    zero = _zero_mv_count(frame, _LUT_CLASS[sym]) if motion_vectors else -1
+                    out.add(ftype, sym, with_map, zero)
                     if bar is not None:
                         bar.update(1)
                     if max_frames is not None and out.n >= max_frames:
@@ -511,6 +542,7 @@ def _segment_main() -> None:
         end_pts=job["end"],
         stream=job["stream"],
         with_map=job["with_map"],
+        motion_vectors=job["motion_vectors"],
     )
     meta = {k: getattr(tr, k) for k in ("mismatched", "unreported", "error", "clean", "health")}
     meta["unknown"] = sorted(tr.unknown)
@@ -541,7 +573,9 @@ def _read_segment(data: bytes) -> _Trace:
     return tr
 
 
-def _run_parallel(path, mb_width, mb_height, segments, stream=None, with_map=False) -> list[_Trace]:
+def _run_parallel(
+    path, mb_width, mb_height, segments, stream=None, with_map=False, motion_vectors=True
+) -> list[_Trace]:
     """Trace each segment in its own fresh Python process (started with ``subprocess``).
 
     Never ``fork``: a forked child of a threaded caller (Dask workers, notebooks, two analyses
@@ -572,6 +606,7 @@ def _run_parallel(path, mb_width, mb_height, segments, stream=None, with_map=Fal
                 end=end,
                 stream=stream,
                 with_map=with_map,
+                motion_vectors=motion_vectors,
             )
             err = tempfile.TemporaryFile()
             proc = subprocess.Popen(
@@ -614,6 +649,7 @@ def macroblock_types(
     workers: int | None = None,
     stream: int | None = None,
     max_pixels: int | None = None,
+    motion_vectors: bool = True,
 ) -> MacroblockTypes:
     """Count intra, inter (predicted) and skipped macroblocks in every frame.
 
@@ -634,6 +670,9 @@ def macroblock_types(
         calls from several threads at once are safe.
     stream : container stream number (default: the first video stream that is not cover art).
     max_pixels : limit on the declared frame size (default ``toolkit.video.LIMITS``).
+    motion_vectors : also export the motion vectors (FFmpeg ``flags2=+export_mvs``) and count,
+        per frame, the inter MBs whose vectors are all zero (column ``zero_mv``; G-VPF counts
+        them with the skipped MBs). False leaves the column out.
 
     Returns
     -------
@@ -684,10 +723,16 @@ def macroblock_types(
             f"(frames up to {(_MAX_LOG_LINE - 8) // 3 * 16} pixels wide are supported)"
         )
 
-    serial = dict(max_frames=max_frames, progress=progress, with_map=with_map, stream=stream_index)
+    serial = dict(
+        max_frames=max_frames,
+        progress=progress,
+        with_map=with_map,
+        stream=stream_index,
+        motion_vectors=bool(motion_vectors),
+    )
     segments, n_packets = _plan_segments(p, workers, max_frames, stream_index)
     if len(segments) > 1:
-        traces = _run_parallel(p, mb_width, mb_height, segments, stream_index, with_map)
+        traces = _run_parallel(p, mb_width, mb_height, segments, stream_index, with_map, bool(motion_vectors))
         if any(not t.clean for t in traces):  # a segment did not start on its key frame
             traces = [_trace(p, mb_width, mb_height, **serial)]
     else:
@@ -721,7 +766,8 @@ def macroblock_types(
         raise VideoReadError(f"{str(p)!r}: unknown macroblock symbols {sorted(unknown)} in FFmpeg's output")
     counts = np.concatenate([tr.frames() for tr in traces]).astype(np.int64)
     types = b"".join(bytes(tr.types) for tr in traces).decode("ascii")
-    df = pd.DataFrame({"frame_type": list(types), **{c: counts[:, k] for k, c in enumerate(COUNT_COLUMNS)}})
+    columns = COUNT_COLUMNS if motion_vectors else COUNT_COLUMNS[:-1]
+    df = pd.DataFrame({"frame_type": list(types), **{c: counts[:, k] for k, c in enumerate(columns)}})
     df.index.name = "frame"
     symbols = classes = None
     if with_map:
@@ -741,6 +787,7 @@ def macroblock_types(
         params={
             "with_map": with_map,
             "max_frames": max_frames,
+            "motion_vectors": bool(motion_vectors),
             "workers": workers,
             "stream": stream_index,
             "unreported_trailing_frames": unreported,

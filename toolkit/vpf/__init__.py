@@ -12,18 +12,26 @@ Estimated previous GOP size    12
 """
 
 from toolkit.vpf.core import (
+    ACQUISITIONS,
     THRESHOLD_FILE,
     VPFResult,
     analyze,
+    analyze_counts,
+    default_acquisition,
     default_threshold,
     mb_curves,
     periodicity,
+    resolve_harmonics,
     threshold_provenance,
     vpf_signal,
 )
 
 __all__ = [
     "analyze",
+    "analyze_counts",
+    "resolve_harmonics",
+    "default_acquisition",
+    "ACQUISITIONS",
     "VPFResult",
     "vpf_signal",
     "mb_curves",

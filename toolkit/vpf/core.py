@@ -53,11 +53,15 @@ import numpy as np
 import pandas as pd
 
 from toolkit.result import Result
-from toolkit.video import gop_structure, macroblock_types, regular_file
+from toolkit.video import MacroblockTypes, gop_structure, macroblock_types, regular_file
 
 __all__ = [
     "VPFResult",
     "analyze",
+    "analyze_counts",
+    "resolve_harmonics",
+    "default_acquisition",
+    "ACQUISITIONS",
     "vpf_signal",
     "mb_curves",
     "periodicity",
@@ -71,19 +75,61 @@ STATUS_DETECTED = "double_encoded"
 STATUS_NOT_DETECTED = "not_detected"
 STATUS_INCONCLUSIVE = "inconclusive"
 
+#: how the S-MB curve is acquired: ``"skip"`` = skipped MBs (the seed's VPF); ``"zero_mv"`` =
+#: skipped MBs plus inter MBs whose motion vectors are all zero (G-VPF's use of the motion vectors)
+ACQUISITIONS = ("skip", "zero_mv")
 
-def default_threshold() -> float:
+#: a supporting peak of a candidate period is at least this fraction of its largest peak
+#: (``periodicity(..., robust=True)``); chosen on the calibration part of the realistic set, where
+#: 0.2 kept the no-B TPR and cut the single-encode false alarms that scene cuts caused
+SUPPORT_FRACTION = 0.2
+#: a candidate's peaks must hold at least this share of the signal's energy (observable frames)
+#: with ``robust=True``: peaks scattered without period (a variable-GOP original, content changes)
+#: are no train. Chosen on the calibration part: 0.2 / 0.35 / 0.5 kept a no-B TPR of
+#: 0.585 / 0.585 / 0.508 at 3 % FPR; the larger of the two best
+CONCENTRATION = 0.35
+
+
+def _stream_kind(has_b: bool | None) -> str | None:
+    return None if has_b is None else ("bframes" if has_b else "no_bframes")
+
+
+def default_threshold(has_b: bool | None = None) -> float:
     """The calibrated threshold shipped in ``toolkit/vpf/threshold.json``.
 
-    >>> default_threshold() > 0
-    True
+    ``has_b``: whether the analysed (current) stream has B-frames; the file may hold one
+    threshold per kind (``by_stream``), each at the target FPR on its own negatives. None, or a
+    file without ``by_stream``: the pooled ``threshold``.
+
+    >>> default_threshold() >= 0, default_threshold(has_b=True) >= 0
+    (True, True)
     """
     if not THRESHOLD_FILE.exists():
         raise FileNotFoundError(
             f"{THRESHOLD_FILE} is missing: run `python -m toolkit.vpf.calibrate` to calibrate "
             "the VPF threshold, or pass threshold= to analyze()"
         )
-    return float(json.loads(THRESHOLD_FILE.read_text())["threshold"])
+    rec = json.loads(THRESHOLD_FILE.read_text())
+    kind = _stream_kind(has_b)
+    by = rec.get("by_stream") or {}
+    return float(by[kind] if kind in by else rec["threshold"])
+
+
+def default_acquisition(has_b: bool | None = None) -> str:
+    """The shipped acquisition (``"skip"`` or ``"zero_mv"``) for a stream with/without B-frames.
+
+    Chosen by the calibration (``acquisition`` in ``threshold.json``); ``"skip"`` (the seed's
+    I-MB/S-MB signal) when the file names none.
+
+    >>> default_acquisition(has_b=False) in ACQUISITIONS
+    True
+    """
+    rec = json.loads(THRESHOLD_FILE.read_text()) if THRESHOLD_FILE.exists() else {}
+    acq = rec.get("acquisition")
+    if isinstance(acq, str):
+        return acq
+    kind = _stream_kind(has_b)
+    return (acq or {}).get(kind, "skip") if kind else "skip"
 
 
 def threshold_provenance() -> dict:
@@ -195,6 +241,7 @@ def vpf_signal(
     bwd=None,
     same_type: bool | None = None,
     shift_b: bool = True,
+    b_lean: float = 0.0,
 ) -> np.ndarray:
     """VPF signal e(n): energy of frames where I-MBs rise and S-MBs fall together.
 
@@ -208,6 +255,11 @@ def vpf_signal(
         (default: True when the stream has B-frames).
     shift_b : move a P-frame peak back onto the B-frame where the first
         encoding's I-frame most likely was.
+    b_lean : weight of the B-frame lean (0: off). A first-encoding I-frame that falls on a
+        B-frame makes it resemble the following frames (they were predicted from it), so it leans
+        on its backward reference more than the B-frames around it: with ``lean = (bwd - fwd)``,
+        a B-frame whose lean is a strict local maximum among its same-type neighbours adds
+        ``b_lean * |Δlean(n) Δlean(n+1)|`` to e(n) (the VPF's product form). Needs ``fwd``/``bwd``.
 
     Returns
     -------
@@ -245,6 +297,13 @@ def vpf_signal(
         if i[k] > i[a] and i[k] > i[b] and s[k] < s[a] and s[k] < s[b]:
             with np.errstate(over="ignore", invalid="ignore"):  # huge inputs give inf, not an error
                 e[k] = abs((s[k] - s[a]) * (i[k] - i[a])) + abs((s[b] - s[k]) * (i[b] - i[k]))
+    if b_lean and fwd is not None and bwd is not None and (t == "B").any():
+        lean = bwd - fwd
+        pb, nb = _neighbours(t, True)
+        for k in np.flatnonzero(t == "B"):
+            a, b = pb[k], nb[k]
+            if a >= 0 and b >= 0 and lean[k] > lean[a] and lean[k] > lean[b]:
+                e[k] += float(b_lean) * abs((lean[k] - lean[a]) * (lean[b] - lean[k]))
     if shift_b and fwd is not None and bwd is not None and (t == "B").any():
         fwd = np.asarray(fwd, dtype=np.float64)
         bwd = np.asarray(bwd, dtype=np.float64)
@@ -264,7 +323,13 @@ def vpf_signal(
 
 
 def periodicity(
-    e: np.ndarray, candidates, *, blocked=None, penalty: float = 0.12, min_periods: int = 3
+    e: np.ndarray,
+    candidates,
+    *,
+    blocked=None,
+    penalty: float = 0.12,
+    min_periods: int = 3,
+    robust: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fitness of each candidate period of the VPF signal ``e`` (phase 0).
 
@@ -276,6 +341,13 @@ def periodicity(
         now); they count neither as peaks nor as missing peaks.
     penalty : fraction of the largest column-0 peak subtracted per missing peak.
     min_periods : candidates with fewer observable multiples get -inf.
+    robust : a candidate needs two supporting peaks and most of the energy: when fewer than two
+        of its observable multiples carry a peak of at least :data:`SUPPORT_FRACTION` of its
+        largest, or its peaks hold less than :data:`CONCENTRATION` of the signal's energy on
+        observable frames, its fitness is at most 0. One isolated peak (a scene cut, a flash)
+        otherwise scores ``1 - penalty * missing`` for every candidate it is a multiple of, and
+        scattered peaks (a variable-GOP original) find some period that holds a few of them.
+        Off: the plain G-VPF fitness.
 
     Returns
     -------
@@ -324,6 +396,7 @@ def periodicity(
     ):
         raise ValueError("candidates must be whole numbers >= 1 (periods in frames)")
     emax = float(e.max()) if n else 0.0
+    total = float(e[~blocked].sum()) if n else 0.0
     cands = np.asarray(cand_list, dtype=np.int64)
     fit = np.full(len(cands), -np.inf)
     obs = np.zeros(len(cands), dtype=int)
@@ -345,7 +418,106 @@ def periodicity(
         with np.errstate(over="ignore", invalid="ignore"):  # huge inputs give inf/nan, not an error
             noise = x[:, 1:].sum(axis=0).max() if c > 1 else 0.0
             fit[k] = (peaks.sum() - penalty * peaks.max() * missing - noise) / emax
+        top = peaks.max()
+        if robust and top > 0 and (peaks >= SUPPORT_FRACTION * top).sum() < 2:
+            fit[k] = min(fit[k], 0.0)  # one peak (a scene cut, a flash) is no periodic train
+        if robust and peaks.sum() < CONCENTRATION * total:
+            fit[k] = min(fit[k], 0.0)  # most of the energy lies off this period
     return fit, obs
+
+
+def resolve_harmonics(
+    e: np.ndarray,
+    best: int,
+    candidates,
+    fitness,
+    *,
+    blocked=None,
+    divisor_ratio: float = 0.6,
+    multiple_ratio: float = 0.1,
+    min_periods: int = 3,
+) -> int:
+    """The true period among ``best`` and its divisors and multiples (no 30 -> 10 or 24 -> 48).
+
+    A divisor ``d`` of a period ``q`` has every multiple of ``q`` among its own multiples, and a
+    multiple ``q`` of a period ``p`` keeps a subset of ``p``'s peaks, so the fitness alone can
+    prefer either when some peaks are missing or noise falls on the divisor's extra frames. The
+    frames tell them apart: for a pair ``p`` < ``q`` (``q`` a multiple of ``p``), compare the mean
+    peak on the frames that are multiples of ``p`` but not of ``q`` (``extra``) with the mean peak
+    on the multiples of ``q``. Starting from ``best``, a divisor replaces it when its extra frames
+    carry at least ``divisor_ratio`` of that mean (smallest such divisor first); then a multiple
+    replaces the chosen period when the chosen one's extra frames carry less than
+    ``multiple_ratio`` of it (they are noise). Both ratios leave the fittest candidate alone
+    unless the frames say clearly otherwise: on the calibration part of the realistic set
+    (``toolkit.vpf.dataset``) the defaults (0.6, 0.1) change no correct estimate, while
+    (0.5, 0.15) or (0.3, 0.3) turned 2-4 % of the correct ones into a divisor or multiple.
+
+    Parameters
+    ----------
+    e : VPF signal, length T (>= 0).
+    best : candidate with the highest fitness (frames).
+    candidates, fitness : the candidates and fitness of :func:`periodicity` (same length); only
+        candidates with a finite fitness are considered.
+    blocked : bool array, length T: frames that cannot show the effect (not counted).
+    divisor_ratio, multiple_ratio : the two mean-peak ratios above (0 < ratio <= 1).
+    min_periods : observable multiples a candidate needs.
+
+    Returns
+    -------
+    int : the chosen period (frames); ``best`` when no related candidate wins.
+
+    Raises
+    ------
+    ValueError : a ratio outside (0, 1]; ``candidates`` and ``fitness`` of different lengths.
+
+    >>> e = np.zeros(300); e[np.arange(30, 300, 30)] = 1.0; e[150] = 0.0   # period 30, one missing
+    >>> e[[k for k in range(10, 300, 10) if k % 30]] = 0.08                 # noise on multiples of 10
+    >>> c = np.arange(6, 101); f, _ = periodicity(e, c)
+    >>> int(c[np.argmax(f)]), resolve_harmonics(e, int(c[np.argmax(f)]), c, f)
+    (10, 30)
+    """
+    for name, r in (("divisor_ratio", divisor_ratio), ("multiple_ratio", multiple_ratio)):
+        if isinstance(r, bool) or not (isinstance(r, (int, float, np.number)) and 0 < float(r) <= 1):
+            raise ValueError(f"{name} must be a number in (0, 1], got {r!r}")
+    cands = np.asarray(list(candidates), dtype=np.int64)
+    fit = np.asarray(fitness, dtype=np.float64)
+    if cands.shape != fit.shape:
+        raise ValueError("candidates and fitness must have the same length")
+    e = np.asarray(e, dtype=np.float64)
+    n = len(e)
+    ok = np.ones(n, bool) if blocked is None else ~np.asarray(blocked, bool)
+    valid = {int(c) for c, f in zip(cands, fit) if np.isfinite(f)}
+
+    def multiples(p: int) -> set:
+        return {k for k in range(p, n, p) if ok[k]}
+
+    def mean(frames: set) -> float:
+        return float(e[sorted(frames)].mean()) if frames else 0.0
+
+    def extra_share(p: int, q: int) -> float | None:
+        """Mean peak on p's extra frames over the mean on q's multiples (None: undecidable)."""
+        extra, on_q = multiples(p) - multiples(q), multiples(q)
+        if not extra:
+            return None
+        if len(on_q) < min_periods or mean(on_q) <= 0:
+            return np.inf if mean(extra) > 0 else None
+        return mean(extra) / mean(on_q)
+
+    chosen = int(best)
+    for d in sorted(c for c in valid if c < chosen and chosen % c == 0):
+        share = extra_share(d, chosen)
+        if share is not None and share >= divisor_ratio:
+            chosen = d
+            break
+    grown = True
+    while grown:
+        grown = False
+        for m in sorted(c for c in valid if c > chosen and c % chosen == 0):
+            share = extra_share(chosen, m)
+            if share is not None and np.isfinite(share) and share < multiple_ratio:
+                chosen, grown = m, True
+                break
+    return chosen
 
 
 # ---------------------------------------------------------------------------
@@ -605,6 +777,27 @@ def _decide(status, reason, value, threshold, best_gop, current_gop) -> tuple[st
 # ---------------------------------------------------------------------------
 
 
+def _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics) -> None:
+    if min_gop < 2:
+        raise ValueError("min_gop must be at least 2 frames")
+    if min_periods < 2:
+        raise ValueError("min_periods must be at least 2")
+    if not 0 <= penalty <= 10:
+        raise ValueError("penalty must be between 0 and 10")
+    if max_gop is not None and max_gop < min_gop:
+        raise ValueError("max_gop must be >= min_gop")
+    if acquisition not in ("auto", *ACQUISITIONS):
+        raise ValueError(f"acquisition must be 'auto' or one of {ACQUISITIONS}, got {acquisition!r}")
+    if harmonics is not None and not (
+        isinstance(harmonics, (tuple, list))
+        and len(harmonics) == 2
+        and all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r <= 1 for r in harmonics)
+    ):
+        raise ValueError(
+            f"harmonics must be None or (divisor_ratio, multiple_ratio) in (0, 1], got {harmonics!r}"
+        )
+
+
 def analyze(
     path: str | os.PathLike,
     *,
@@ -615,6 +808,11 @@ def analyze(
     penalty: float = 0.12,
     same_type: bool | None = None,
     shift_b: bool = True,
+    acquisition: str = "auto",
+    harmonics: tuple[float, float] | None = (0.6, 0.1),
+    b_lean: float | None = None,
+    robust: bool = True,
+    intra_frame: float | None = 0.9,
     workers: int | None = None,
     progress: bool = False,
     stream: int | None = None,
@@ -625,8 +823,9 @@ def analyze(
     Parameters
     ----------
     path : H.264, MPEG-2 or MPEG-4 Part 2 video file.
-    threshold : decision threshold on ``vpf_value`` (default: the calibrated
-        value in ``toolkit/vpf/threshold.json``, 3% FPR on single-encoded videos).
+    threshold : decision threshold on ``vpf_value`` (default: the calibrated value in
+        ``toolkit/vpf/threshold.json`` for a stream with / without B-frames, 3% FPR on
+        single-encoded videos).
     min_gop : smallest candidate first GOP (frames; G-VPF also ignores GOPs <= 5).
     max_gop : largest candidate (default ``T // min_periods``).
     min_periods : observable periods a candidate needs (fewer: not considered;
@@ -635,6 +834,23 @@ def analyze(
     same_type : compare frames with neighbours of the same picture type
         (default: when the stream has B-frames).
     shift_b : G-VPF-style peak placement inside B-frame runs.
+    acquisition : S-MB curve: ``"skip"`` (skipped MBs, the seed), ``"zero_mv"`` (skipped MBs plus
+        inter MBs whose motion vectors are all zero, as G-VPF uses the motion vectors), or
+        ``"auto"``: the one the calibration chose for this kind of stream
+        (:func:`default_acquisition`).
+    harmonics : ``(divisor_ratio, multiple_ratio)``: the previous GOP is the best candidate
+        corrected for its divisors and multiples by :func:`resolve_harmonics` (None: the best
+        candidate as it is; ``params["fittest_gop"]`` keeps it). The decision uses the best
+        fitness either way.
+    b_lean : weight of the B-frame lean in the signal (:func:`vpf_signal`); None: the calibrated
+        value (``b_lean`` in ``threshold.json``, 0 when absent).
+    robust : the periodicity fitness needs two supporting peaks per candidate
+        (:func:`periodicity`), so that a single isolated peak such as a scene cut is no periodic
+        train; False: the plain G-VPF fitness. The shipped thresholds are calibrated with it on.
+    intra_frame : a P- or B-frame with at least this fraction of intra MBs is treated as an
+        I-frame (a scene cut coded inside a fixed GOP: it cannot show the VPF, and its huge
+        intra jump would look like one); None: only real I-frames. ``params["intra_frames"]``
+        lists them.
     workers, progress, stream, max_pixels : passed to :func:`toolkit.video.macroblock_types`
         (``stream``: container stream number, default the first real video stream — recorded in
         ``params["stream"]``; ``max_pixels``: frame-size limit).
@@ -657,29 +873,109 @@ def analyze(
     'not_detected'
     """
     p = regular_file(path)
-    if min_gop < 2:
-        raise ValueError("min_gop must be at least 2 frames")
-    if min_periods < 2:
-        raise ValueError("min_periods must be at least 2")
-    if not 0 <= penalty <= 10:
-        raise ValueError("penalty must be between 0 and 10")
-    if max_gop is not None and max_gop < min_gop:
-        raise ValueError("max_gop must be >= min_gop")
-    thr = default_threshold() if threshold is None else float(threshold)
-    if not math.isfinite(thr):
+    _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics)
+    if threshold is not None and not math.isfinite(float(threshold)):
         raise ValueError("threshold must be a finite number")
-
     # per-frame counts only (no per-MB maps): memory flat in video length
-    mb = macroblock_types(p, progress=progress, workers=workers, stream=stream, max_pixels=max_pixels)
+    # the motion vectors are exported only when the zero-MV acquisition may be used
+    need_mv = acquisition == "zero_mv" or (
+        acquisition == "auto" and "zero_mv" in {default_acquisition(False), default_acquisition(True)}
+    )
+    mb = macroblock_types(
+        p,
+        progress=progress,
+        workers=workers,
+        stream=stream,
+        max_pixels=max_pixels,
+        motion_vectors=need_mv,
+    )
+    return analyze_counts(
+        mb,
+        threshold=threshold,
+        min_gop=min_gop,
+        max_gop=max_gop,
+        min_periods=min_periods,
+        penalty=penalty,
+        same_type=same_type,
+        shift_b=shift_b,
+        acquisition=acquisition,
+        harmonics=harmonics,
+        b_lean=b_lean,
+        robust=robust,
+        intra_frame=intra_frame,
+        _extra_params=dict(workers=workers),
+    )
+
+
+def analyze_counts(
+    mb: MacroblockTypes,
+    *,
+    threshold: float | None = None,
+    min_gop: int = 6,
+    max_gop: int | None = None,
+    min_periods: int = 3,
+    penalty: float = 0.12,
+    same_type: bool | None = None,
+    shift_b: bool = True,
+    acquisition: str = "auto",
+    harmonics: tuple[float, float] | None = (0.6, 0.1),
+    b_lean: float | None = None,
+    robust: bool = True,
+    intra_frame: float | None = 0.9,
+    _extra_params: dict | None = None,
+) -> VPFResult:
+    """:func:`analyze` on macroblock counts already read (no decoding): re-score a video cheaply.
+
+    Parameters
+    ----------
+    mb : :class:`toolkit.video.MacroblockTypes` of the video (``macroblock_types(path)``;
+        ``acquisition="zero_mv"`` needs its ``zero_mv`` column, read with ``motion_vectors=True``).
+    threshold, min_gop, max_gop, min_periods, penalty, same_type, shift_b, acquisition,
+    harmonics, b_lean, robust, intra_frame : as in :func:`analyze`.
+
+    Returns
+    -------
+    VPFResult, the same as ``analyze(path, ...)`` gives for that video.
+
+    Raises
+    ------
+    TypeError : ``mb`` is not a MacroblockTypes. ValueError : bad settings, or ``zero_mv``
+        asked for counts read without motion vectors.
+
+    >>> from toolkit.video import macroblock_types
+    >>> mb = macroblock_types("sample_data/double/double_mpeg2_h264.mp4")
+    >>> [analyze_counts(mb, acquisition=a).previous_gop for a in ACQUISITIONS]
+    [12, 12]
+    """
+    if not isinstance(mb, MacroblockTypes):
+        raise TypeError(f"mb must be a toolkit.video.MacroblockTypes, got {type(mb).__name__}")
+    _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics)
     counts = mb.counts
     types = np.asarray(counts["frame_type"].tolist())
     n = len(types)
     mbn = mb.mb_per_frame
+    has_b = bool((types == "B").any())
+    thr = default_threshold(has_b) if threshold is None else float(threshold)
+    if not math.isfinite(thr):
+        raise ValueError("threshold must be a finite number")
+    acq = default_acquisition(has_b) if acquisition == "auto" else acquisition
+    lean = float(threshold_provenance().get("b_lean", 0.0)) if b_lean is None else float(b_lean)
+    if not (math.isfinite(lean) and lean >= 0):
+        raise ValueError(f"b_lean must be a finite number >= 0, got {b_lean!r}")
+    if intra_frame is not None and (
+        isinstance(intra_frame, bool) or not isinstance(intra_frame, (int, float)) or not 0 < intra_frame <= 1
+    ):
+        raise ValueError(f"intra_frame must be None or a fraction in (0, 1], got {intra_frame!r}")
+    if acq == "zero_mv" and "zero_mv" not in counts:
+        raise ValueError(
+            "acquisition='zero_mv' needs the zero-MV counts: read them with "
+            "macroblock_types(path, motion_vectors=True)"
+        )
     intra = counts["intra"].to_numpy()
     skip = counts["skip"].to_numpy()
+    s_count = skip + counts["zero_mv"].to_numpy() if acq == "zero_mv" else skip
     fwd = counts["forward"].to_numpy() / mbn
     bwd = counts["backward"].to_numpy() / mbn
-    has_b = bool((types == "B").any())
     same = has_b if same_type is None else bool(same_type)
 
     gs = gop_structure(list(types))
@@ -695,7 +991,12 @@ def analyze(
         penalty=penalty,
         same_type=same,
         shift_b=shift_b,
-        workers=workers,
+        acquisition=acq,
+        acquisition_source="argument" if acquisition != "auto" else str(THRESHOLD_FILE.name),
+        harmonics=harmonics,
+        b_lean=lean,
+        robust=bool(robust),
+        **(_extra_params or {"workers": mb.params.get("workers")}),
         threshold_source="argument" if threshold is not None else str(THRESHOLD_FILE.name),
         stream=mb.params.get("stream"),
         mb_params=dict(mb.params),
@@ -703,19 +1004,26 @@ def analyze(
         decode_error=mb.error,
     )
 
-    i_curve, s_curve = mb_curves(types, intra, skip, mbn)
-    signal = vpf_signal(types, i_curve, s_curve, fwd, bwd, same_type=same, shift_b=shift_b)
+    # predicted frames coded (almost) all intra are scene cuts: they act as I-frames here
+    eff = types.copy()
+    if intra_frame is not None and n:
+        cut = (types != "I") & (intra >= float(intra_frame) * mbn)
+        eff[cut] = "I"
+        params["intra_frames"] = np.flatnonzero(cut).tolist()
+    i_curve, s_curve = mb_curves(eff, intra, s_count, mbn)
+    signal = vpf_signal(eff, i_curve, s_curve, fwd, bwd, same_type=same, shift_b=shift_b, b_lean=lean)
     hi = n // min_periods if max_gop is None else min(max_gop, n // min_periods)
     candidates = np.arange(min_gop, hi + 1) if hi >= min_gop else np.arange(0)
-    blocked = types == "I"
-    blocked[-1] = True  # the last frame has no successor to compare with
+    blocked = eff == "I"
+    if n:
+        blocked[-1] = True  # the last frame has no successor to compare with
     fitness, observable = periodicity(
-        signal, candidates, blocked=blocked, penalty=penalty, min_periods=min_periods
+        signal, candidates, blocked=blocked, penalty=penalty, min_periods=min_periods, robust=robust
     )
 
     def result(status, reason, value=0.0, best=None):
         return VPFResult(
-            path=str(p),
+            path=mb.path,
             sha256=mb.sha256,
             codec=mb.codec,
             mb_per_frame=mbn,
@@ -770,5 +1078,18 @@ def analyze(
     k = int(np.argmax(np.where(valid, fitness, -np.inf)))
     best = int(candidates[k])
     value = float(fitness[k])
+    if harmonics is not None:
+        resolved = resolve_harmonics(
+            signal,
+            best,
+            candidates,
+            fitness,
+            blocked=blocked,
+            divisor_ratio=harmonics[0],
+            multiple_ratio=harmonics[1],
+            min_periods=min_periods,
+        )
+        params["fittest_gop"] = best
+        best = resolved
     status, reason = _decide(None, "", value, thr, best, current_gop)
     return result(status, reason, value, best)
