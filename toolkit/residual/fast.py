@@ -42,8 +42,6 @@ True
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from toolkit.residual.features import DELTA, FILTER, LEVELS, N_BINS, N_CODES, ORDER, code_digits
@@ -75,9 +73,12 @@ def _torch():
 
 
 def _build():
+    from toolkit.residual.cnn import RecastCNN
+
     torch = _torch()
     nn = torch.nn
     F = torch.nn.functional
+    _recast = RecastCNN._cls()
 
     class SoftmaxMeanPool(torch.autograd.Function):
         """``mean_s softmax(alpha (r_s W + b))`` for r (N, S, 4), W (4, K), b (K,) -> (N, K).
@@ -280,18 +281,11 @@ def _build():
                 ]
             return torch.cat(out).numpy().astype(np.float64)
 
-        decision_function = RecastCNNMethods.decision_function
-        predict = RecastCNNMethods.predict
-        predict_proba = RecastCNNMethods.predict_proba
-
-        def with_alpha(self, alpha=None, hard=None):
-            """A copy with another softmax parameter (or hardmax)."""
-            m = copy.deepcopy(self)
-            if alpha is not None:
-                m.alpha = float(alpha)
-            if hard is not None:
-                m.hard = bool(hard)
-            return m
+        # the decision helpers of RecastCNN (uint8 patches in, numpy out) serve this module too
+        decision_function = _recast.decision_function
+        predict = _recast.predict
+        predict_proba = _recast.predict_proba
+        with_alpha = _recast.with_alpha
 
         @torch.no_grad()
         def to_recast(self):
@@ -322,27 +316,6 @@ def _build():
             return f"codebook={self.codebook}, alpha={self.alpha}, hard={self.hard}, delta={self.delta}"
 
     return _Fast, SoftmaxMeanPool, ProductPool
-
-
-class RecastCNNMethods:
-    """Decision helpers shared with :class:`RecastCNN` (uint8 patches in, numpy out)."""
-
-    @staticmethod
-    def decision_function(self, patches, batch: int = 64):
-        """``logit_1 - logit_0`` of uint8 patches."""
-        from toolkit.residual.cnn import RecastCNN
-
-        return RecastCNN._cls().decision_function(self, patches, batch)
-
-    @staticmethod
-    def predict(self, patches, batch: int = 64):
-        """0/1 decisions (1 = manipulated)."""
-        return (RecastCNNMethods.decision_function(self, patches, batch) > 0).astype(int)
-
-    @staticmethod
-    def predict_proba(self, patches, batch: int = 64):
-        """Probability of "manipulated"."""
-        return 1.0 / (1.0 + np.exp(-RecastCNNMethods.decision_function(self, patches, batch)))
 
 
 _BUILT = None

@@ -339,7 +339,8 @@ class _Trace:
     error: str | None = None
     clean: bool = True
 
-    def add(self, ftype: str, sym: np.ndarray, keep_map: bool, zero_mv: int = -1) -> None:
+    def add(self, ftype: str, sym: np.ndarray, keep_map: bool, frame=None) -> None:
+        """Count one frame's MBs; with ``frame`` (its decoded frame) also its zero-MV inter MBs."""
         if self.n == len(self.counts):
             grown = np.zeros((max(256, 2 * len(self.counts)), len(COUNT_COLUMNS)), np.int32)
             grown[: self.n] = self.counts[: self.n]
@@ -354,7 +355,7 @@ class _Trace:
         row[4] = _LUT_BIPRED[flat].sum()
         row[5] = (flat == _FWD).sum()
         row[6] = (flat == _BWD).sum()
-        row[7] = zero_mv
+        row[7] = -1 if frame is None else _zero_mv_count(frame, cls.reshape(sym.shape))
         self.types += ftype.encode("ascii")
         self.n += 1
         if keep_map:
@@ -479,8 +480,7 @@ def _trace(
                     ftype = frame_type(frame)
                     if block_type != ftype and not (ftype == "I" and block_type in "IS"):
                         out.mismatched += 1
-                    zero = _zero_mv_count(frame, _LUT_CLASS[sym]) if motion_vectors else -1
-                    out.add(ftype, sym, with_map, zero)
+                    out.add(ftype, sym, with_map, frame if motion_vectors else None)
                     if bar is not None:
                         bar.update(1)
                     if max_frames is not None and out.n >= max_frames:

@@ -109,7 +109,7 @@ def default_threshold(has_b: bool | None = None) -> float:
             f"{THRESHOLD_FILE} is missing: run `python -m toolkit.vpf.calibrate` to calibrate "
             "the VPF threshold, or pass threshold= to analyze()"
         )
-    rec = json.loads(THRESHOLD_FILE.read_text())
+    rec = threshold_provenance()
     kind = _stream_kind(has_b)
     by = rec.get("by_stream") or {}
     return float(by[kind] if kind in by else rec["threshold"])
@@ -124,8 +124,7 @@ def default_acquisition(has_b: bool | None = None) -> str:
     >>> default_acquisition(has_b=False) in ACQUISITIONS
     True
     """
-    rec = json.loads(THRESHOLD_FILE.read_text()) if THRESHOLD_FILE.exists() else {}
-    acq = rec.get("acquisition")
+    acq = threshold_provenance().get("acquisition")
     if isinstance(acq, str):
         return acq
     kind = _stream_kind(has_b)
@@ -777,7 +776,9 @@ def _decide(status, reason, value, threshold, best_gop, current_gop) -> tuple[st
 # ---------------------------------------------------------------------------
 
 
-def _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics) -> None:
+def _check_settings(
+    min_gop, max_gop, min_periods, penalty, acquisition, harmonics, b_lean, intra_frame
+) -> None:
     if min_gop < 2:
         raise ValueError("min_gop must be at least 2 frames")
     if min_periods < 2:
@@ -796,6 +797,16 @@ def _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmoni
         raise ValueError(
             f"harmonics must be None or (divisor_ratio, multiple_ratio) in (0, 1], got {harmonics!r}"
         )
+    if b_lean is not None and (
+        isinstance(b_lean, bool)
+        or not isinstance(b_lean, (int, float))
+        or not (math.isfinite(b_lean) and b_lean >= 0)
+    ):
+        raise ValueError(f"b_lean must be a finite number >= 0, got {b_lean!r}")
+    if intra_frame is not None and (
+        isinstance(intra_frame, bool) or not isinstance(intra_frame, (int, float)) or not 0 < intra_frame <= 1
+    ):
+        raise ValueError(f"intra_frame must be None or a fraction in (0, 1], got {intra_frame!r}")
 
 
 def analyze(
@@ -844,9 +855,10 @@ def analyze(
         fitness either way.
     b_lean : weight of the B-frame lean in the signal (:func:`vpf_signal`); None: the calibrated
         value (``b_lean`` in ``threshold.json``, 0 when absent).
-    robust : the periodicity fitness needs two supporting peaks per candidate
-        (:func:`periodicity`), so that a single isolated peak such as a scene cut is no periodic
-        train; False: the plain G-VPF fitness. The shipped thresholds are calibrated with it on.
+    robust : the periodicity fitness needs two supporting peaks per candidate and most of the
+        signal's energy (:func:`periodicity`), so that a single isolated peak such as a scene cut,
+        or peaks without period, are no periodic train; False: the plain G-VPF fitness. The
+        shipped thresholds are calibrated with it on.
     intra_frame : a P- or B-frame with at least this fraction of intra MBs is treated as an
         I-frame (a scene cut coded inside a fixed GOP: it cannot show the VPF, and its huge
         intra jump would look like one); None: only real I-frames. ``params["intra_frames"]``
@@ -873,7 +885,7 @@ def analyze(
     'not_detected'
     """
     p = regular_file(path)
-    _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics)
+    _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics, b_lean, intra_frame)
     if threshold is not None and not math.isfinite(float(threshold)):
         raise ValueError("threshold must be a finite number")
     # per-frame counts only (no per-MB maps): memory flat in video length
@@ -903,7 +915,6 @@ def analyze(
         b_lean=b_lean,
         robust=robust,
         intra_frame=intra_frame,
-        _extra_params=dict(workers=workers),
     )
 
 
@@ -922,7 +933,6 @@ def analyze_counts(
     b_lean: float | None = None,
     robust: bool = True,
     intra_frame: float | None = 0.9,
-    _extra_params: dict | None = None,
 ) -> VPFResult:
     """:func:`analyze` on macroblock counts already read (no decoding): re-score a video cheaply.
 
@@ -949,7 +959,7 @@ def analyze_counts(
     """
     if not isinstance(mb, MacroblockTypes):
         raise TypeError(f"mb must be a toolkit.video.MacroblockTypes, got {type(mb).__name__}")
-    _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics)
+    _check_settings(min_gop, max_gop, min_periods, penalty, acquisition, harmonics, b_lean, intra_frame)
     counts = mb.counts
     types = np.asarray(counts["frame_type"].tolist())
     n = len(types)
@@ -960,12 +970,6 @@ def analyze_counts(
         raise ValueError("threshold must be a finite number")
     acq = default_acquisition(has_b) if acquisition == "auto" else acquisition
     lean = float(threshold_provenance().get("b_lean", 0.0)) if b_lean is None else float(b_lean)
-    if not (math.isfinite(lean) and lean >= 0):
-        raise ValueError(f"b_lean must be a finite number >= 0, got {b_lean!r}")
-    if intra_frame is not None and (
-        isinstance(intra_frame, bool) or not isinstance(intra_frame, (int, float)) or not 0 < intra_frame <= 1
-    ):
-        raise ValueError(f"intra_frame must be None or a fraction in (0, 1], got {intra_frame!r}")
     if acq == "zero_mv" and "zero_mv" not in counts:
         raise ValueError(
             "acquisition='zero_mv' needs the zero-MV counts: read them with "
@@ -996,7 +1000,7 @@ def analyze_counts(
         harmonics=harmonics,
         b_lean=lean,
         robust=bool(robust),
-        **(_extra_params or {"workers": mb.params.get("workers")}),
+        workers=mb.params.get("workers"),
         threshold_source="argument" if threshold is not None else str(THRESHOLD_FILE.name),
         stream=mb.params.get("stream"),
         mb_params=dict(mb.params),
