@@ -14,7 +14,8 @@ every 50 ms with psutil: ``macroblock_types`` decodes long streams in two proces
 only imports the toolkit.
 
 Run:  python benchmarks/memory.py [--minutes 1 15 60] [--folder /tmp]
-      python benchmarks/memory.py --quick   (VPF on 12 s and 36 s of 320x176, used by the tests)
+      python benchmarks/memory.py --cases case.analyze --minutes 60 --out benchmarks/results/memory_case.json
+      python benchmarks/memory.py --quick   (VPF on 12 s and 36 s of 320x176 in one process, the tests)
 Writes benchmarks/results/memory.json (``--quick`` writes nothing unless ``--out`` is given).
 """
 
@@ -40,6 +41,15 @@ CASES = {
     "import_only": "import toolkit.vpf",
     "macroblock_types": "import toolkit.video as v; r = v.macroblock_types(path)",
     "vpf.analyze": "import toolkit.vpf as vpf; r = vpf.analyze(path)",
+    # --quick: one decoding process, whose peak getrusage reads exactly (the sampler can miss a
+    # pair of worker processes that live under a second on a short clip, and did under load)
+    "vpf.analyze_serial": "import toolkit.vpf as vpf; r = vpf.analyze(path, workers=1)",
+    # the whole case: every method "auto" runs, with CASE_DEFAULTS, and the HTML exhibit saved
+    "case.analyze": "import os, toolkit.case as c; rep = c.analyze(path, progress=False); "
+    "html = rep.save_html(path + '.exhibit.html'); "
+    "extra = {'exhibit_mb': os.path.getsize(html) / 2**20, 'methods': {m.method: "
+    "{'status': m.status, 'verdict': m.verdict, 'seconds': round(m.seconds, 1), 'reason': m.reason} "
+    "for f in rep.files for m in f.methods}}; os.remove(html)",
 }
 
 _CHILD = r"""
@@ -66,11 +76,12 @@ exec(sys.argv[2])
 seconds = time.perf_counter() - t0
 done.set()
 r = globals().get("r")
-print(json.dumps({"peak_rss_mb": peak["tree"] / 2**20,
+self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"peak_rss_mb": max(peak["tree"], self_peak) / 2**20,
                   "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "children_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "seconds": seconds, "frames": getattr(r, "n_frames", None),
-                  "complete": getattr(r, "complete", None)}))
+                  "complete": getattr(r, "complete", None), "extra": globals().get("extra")}))
 """
 
 
@@ -174,6 +185,11 @@ def summarise(rows: dict, minutes: list, base: dict | None, clip: str, command: 
         "seconds": {case: {m: round(v["seconds"], 2) for m, v in per.items()} for case, per in rows.items()},
         "frames": {case: {m: v["frames"] for m, v in per.items()} for case, per in rows.items()},
         "import_only_rss_mb": base["peak_rss_mb"] if base else None,
+        "extra": {
+            case: {m: v["extra"] for m, v in per.items() if v.get("extra")}
+            for case, per in rows.items()
+            if any(v.get("extra") for v in per.values())
+        },
         "rss": "sum of the resident set sizes of the process and its worker processes, sampled every 50 ms",
         "growth_max_over_min": growth,
         "flat_within_10_percent": all(g <= 0.10 for g in growth.values()),
@@ -200,12 +216,13 @@ def main(argv=None) -> dict:
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="VPF only, 12 s and 36 s of 320x176 instead of 1080p; writes no JSON",
+        help="VPF in one process only, 12 s and 36 s of 320x176 instead of 1080p; writes no JSON",
     )
     ap.add_argument("--out", default=None)
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed per measurement")
     args = ap.parse_args(argv)
     minutes = [12 / 60, 36 / 60] if args.quick else args.minutes
-    cases = ("vpf.analyze",) if args.quick else tuple(args.cases)
+    cases = ("vpf.analyze_serial",) if args.quick else tuple(args.cases)
     out = Path(args.out) if args.out else (None if args.quick else RESULT)
     clip_text = (
         "320x176 H.264 (quick_clip)"
@@ -222,7 +239,7 @@ def main(argv=None) -> dict:
     for m in minutes:
         clip = quick_clip(round(m * 15), args.folder) if args.quick else long_clip(m, args.folder)
         for case in cases:
-            r = measure(case, clip)
+            r = measure(case, clip, timeout=args.timeout)
             rows.setdefault(case, {})[str(m)] = r
             print(
                 f"{case:>16s} {m:5g} min: {r['peak_rss_mb']:7.1f} MB peak RSS, {r['frames']} frames, "

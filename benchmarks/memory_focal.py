@@ -1,9 +1,10 @@
-"""Peak memory of FOCAL ``classify`` and ``spatial.localize`` versus the number of frames.
+"""Peak memory of FOCAL ``classify``, ``temporal.detect`` and ``spatial.localize`` versus the
+number of frames.
 
-Claim (issue 25): both keep compact per-frame results (``classify``: K mean probabilities per
-frame; ``localize``: a running sum of the patch features plus the first ``keep_frames`` frames
-for display), so peak RSS is flat in the number of frames: within 10 % from 100 to 1,000
-frames of 720p.
+Claim (issue 25): all three keep compact per-frame results (``classify``: K mean probabilities
+per frame; ``detect``: one K-value descriptor per frame; ``localize``: a running sum of the patch
+features plus the first ``keep_frames`` frames for display), so peak RSS is flat in the number of
+frames: within 10 % from 100 to 1,000 frames of 720p.
 
 Clips: a 1280x720 H.264 clip (a textured scene panning 2 px per frame, CRF 23, GOP 25, preset
 ultrafast, made once with ``toolkit.synth.encode``). Each measurement runs in a fresh subprocess
@@ -11,9 +12,14 @@ that reports its peak resident set size (``getrusage`` maximum), and the same ch
 analysis (imports + model load) gives the baseline.
 
 The analyses run at patch stride 32 (``--stride``; the seed's 8 gives the same memory behaviour
-at 16x the fully connected cost) with the shipped models on ``--device`` (default auto).
+at 16x the fully connected cost) with the shipped models on ``--device`` (default auto). The
+networks run fully convolutionally over the analysed pixels whatever the stride (about 2 s per
+720p frame and network on one core), so ``--roi`` bounds that cost on a CPU: every frame is
+still decoded whole, and what would grow with the frame count (decoded frames, per-frame
+feature maps) still would.
 
-Run:  python benchmarks/memory_focal.py [--frames 100 1000] [--stride 32] [--folder /tmp]
+Run:  python benchmarks/memory_focal.py [--frames 100 1000] [--stride 32] [--folder /tmp] [--roi T L H W]
+      (the committed JSON: --roi 232 448 256 384 --threads 1, on 2 loaded CPU cores)
       python benchmarks/memory_focal.py --quick   (classify on 4 and 16 frames of 96x128; the tests)
 Writes benchmarks/results/memory_focal.json (``--quick`` writes only with ``--out``).
 """
@@ -38,14 +44,17 @@ CASES = {
     "baseline": "import toolkit.focal, toolkit.focal.spatial as sp; m = toolkit.focal.load_model('codec', "
     "device=dev); q = toolkit.focal.load_model('quality', device=dev)",
     "focal.classify": "import toolkit.focal as f; "
-    "r = f.classify(path, 'codec', stride=stride, count=n, device=dev)",
+    "r = f.classify(path, 'codec', stride=stride, count=n, device=dev, roi=roi)",
+    "focal.temporal": "import toolkit.focal.temporal as t; "
+    "r = t.detect(path, count=n, stride=stride, device=dev, roi=roi)",
     "focal.spatial": "import toolkit.focal.spatial as sp; "
-    "r = sp.localize(path, frames=range(n), stride=stride, device=dev)",
+    "r = sp.localize(path, frames=range(n), stride=stride, device=dev, roi=roi)",
 }
 
 _CHILD = r"""
 import json, resource, sys, time
 path, n, stride, dev, stmt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+roi = json.loads(sys.argv[7])
 import torch
 torch.set_num_threads(int(sys.argv[6]))
 t0 = time.perf_counter()
@@ -76,9 +85,10 @@ def make_clip(path: Path, n_frames: int, size: tuple[int, int]) -> Path:
     return encode(frames(), path, codec="h264", quality=23, rate_control="crf", gop=25, preset="ultrafast")
 
 
-def measure(path: Path, case: str, n: int, stride: int, device: str, threads: int) -> dict:
+def measure(path: Path, case: str, n: int, stride: int, device: str, threads: int, roi=None) -> dict:
+    args = [str(path), str(n), str(stride), device, CASES[case], str(threads), json.dumps(roi)]
     p = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), str(n), str(stride), device, CASES[case], str(threads)],
+        [sys.executable, "-c", _CHILD, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -99,7 +109,8 @@ def run(
     folder: Path,
     baseline: bool = True,
     out_file: Path | None = None,
-    cases: tuple[str, ...] = ("focal.classify", "focal.spatial"),
+    cases: tuple[str, ...] = ("focal.classify", "focal.temporal", "focal.spatial"),
+    roi: list[int] | None = None,
 ) -> dict:
     """Measure every case; with ``out_file`` the JSON is rewritten after each measurement, so a run
     stopped early keeps what it measured (``complete`` says whether every case finished)."""
@@ -110,7 +121,7 @@ def run(
         make_clip(clip, max(frames), size)
     out = {
         "clip": {"size": list(size), "frames": max(frames), "seconds_to_make": time.perf_counter() - t0},
-        "settings": {"stride": stride, "device": device, "threads": threads, "frames": frames},
+        "settings": {"stride": stride, "device": device, "threads": threads, "frames": frames, "roi": roi},
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "complete": False,
     }
@@ -120,14 +131,14 @@ def run(
             out_file.parent.mkdir(parents=True, exist_ok=True)
             out_file.write_text(json.dumps(out, indent=1) + "\n")
 
-    base = measure(clip, "baseline", 1, stride, device, threads) if baseline else {"peak_rss_mb": 0.0}
+    base = measure(clip, "baseline", 1, stride, device, threads, roi) if baseline else {"peak_rss_mb": 0.0}
     out["baseline_peak_rss_mb"] = base["peak_rss_mb"] if baseline else None
     print(f"baseline (imports + both models): {base['peak_rss_mb']:.0f} MB")
     for case in cases:
         rows: list[dict] = []
         out[case] = {"runs": rows}
         for n in frames:
-            m = measure(clip, case, n, stride, device, threads)
+            m = measure(clip, case, n, stride, device, threads, roi)
             m["n_frames"] = n
             m["above_baseline_mb"] = m["peak_rss_mb"] - base["peak_rss_mb"] if baseline else None
             rows.append(m)
@@ -145,14 +156,16 @@ def readme_rows(result: dict) -> str:
     """Markdown table rows for README: peak RSS per analysis and frame count, and the growth."""
     rows = []
     h, w = result["clip"]["size"]
-    for case in ("focal.classify", "focal.spatial"):
+    for case in ("focal.classify", "focal.temporal", "focal.spatial"):
         r = result.get(case)
         if not r or not r["runs"]:
             continue
         cells = ", ".join(f"{x['n_frames']} frames {x['peak_rss_mb']:.0f} MB" for x in r["runs"])
         growth = f"growth {100 * r['growth']:+.1f} %" if "growth" in r else "not finished"
+        roi = result["settings"].get("roi")
+        region = f", region {roi[3]}x{roi[2]}" if roi else ""
         rows.append(
-            f"| FOCAL `{case}` peak RSS, {w}x{h}, stride {result['settings']['stride']} "
+            f"| FOCAL `{case}` peak RSS, {w}x{h}{region}, stride {result['settings']['stride']} "
             f"| {cells} ({growth}) |"
         )
     return "\n".join(rows)
@@ -166,6 +179,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--folder", type=Path, default=Path("/tmp"))
+    ap.add_argument(
+        "--roi",
+        type=int,
+        nargs=4,
+        default=None,
+        metavar=("TOP", "LEFT", "H", "W"),
+        help="analyse this region of every (whole, decoded) frame: the networks' cost is per analysed pixel",
+    )
     ap.add_argument("--quick", action="store_true", help="classify, 4 and 16 frames of 96x128 (the tests)")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args(argv)
@@ -173,7 +194,9 @@ def main(argv=None) -> dict:
     if a.quick:
         result = run([4, 16], (96, 128), 32, "cpu", 1, a.folder, baseline=False, cases=("focal.classify",))
     else:
-        result = run(sorted(a.frames), tuple(a.size), a.stride, a.device, a.threads, a.folder, out_file=out)
+        result = run(
+            sorted(a.frames), tuple(a.size), a.stride, a.device, a.threads, a.folder, out_file=out, roi=a.roi
+        )
     result["quick"] = bool(a.quick)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

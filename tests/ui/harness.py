@@ -193,23 +193,15 @@ def start_lab(tmp: Path, root_dir: Path, timeout: float = 120) -> Server:
 
 
 def start_voila(tmp: Path, notebook: Path, timeout: float = 120) -> Server:
-    """``voila notebook`` (no sources shown) on 127.0.0.1 with a token."""
+    """The dashboard as ``python -m widgets.dashboard`` serves it (Voila, offline template, no
+    sources shown) on 127.0.0.1 with a token."""
+    from widgets.dashboard import voila_command
+
     port, token = free_port(), os.urandom(12).hex()
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebook.name),
-        "--no-browser",
-        "--Voila.ip=127.0.0.1",
-        f"--port={port}",
-        f"--token={token}",
-        "--show_tracebacks=True",
-    ]
+    cmd, env = voila_command(notebook.name, port=port, token=token, env=_env(tmp))
+    cmd.append("--show_tracebacks=True")
     log = tmp / f"voila_{port}.log"
-    proc = subprocess.Popen(
-        cmd, env=_env(tmp), stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=notebook.parent
-    )
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=notebook.parent)
     server = Server(proc, port, token, log)
     try:
         _wait_port(server, timeout)  # any GET of a page would execute the notebook

@@ -85,3 +85,16 @@ def test_a_text_file_is_not_a_video_even_where_ffmpeg_would_render_it(tmp_path):
         probe(f)
     with pytest.raises(VideoReadError):
         read_frames(f)
+
+
+def test_frame_source_reports_the_health_of_what_it_read(tmp_path):
+    from tests.fuzz.test_video_inputs import _corrupt
+
+    src = FrameSource(SAMPLE, count=5)
+    assert src.health == {}
+    assert [i for i, _ in src] == [0, 1, 2, 3, 4] and src.health["complete"] is True
+    bad = _corrupt(SAMPLE, tmp_path / "corrupt.mp4")
+    src = FrameSource(bad)
+    with pytest.warns(RuntimeWarning, match="damaged"):
+        n = sum(1 for _ in src)
+    assert n > 0 and src.health["complete"] is False and src.health["error"]

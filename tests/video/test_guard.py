@@ -160,6 +160,6 @@ def test_memory_benchmark_quick_mode_is_flat_in_video_length(tmp_path):
     finally:
         sys.path.pop(0)
     r = memory.main(["--quick", "--folder", str(tmp_path)])
-    assert r["frames"]["vpf.analyze"] == {str(12 / 60): 300, str(36 / 60): 900}
-    growth = r["growth_max_over_min"]["vpf.analyze"]
+    assert r["frames"]["vpf.analyze_serial"] == {str(12 / 60): 300, str(36 / 60): 900}
+    growth = r["growth_max_over_min"]["vpf.analyze_serial"]
     assert growth < 0.10, f"peak RSS grows {100 * growth:.0f} % from 300 to 900 frames"

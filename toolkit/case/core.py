@@ -191,6 +191,7 @@ class FileRecord:
     methods : one :class:`MethodRecord` per method run (or requested).
     not_applicable : method -> why ``"auto"`` did not run it.
     note : why the file was skipped; error : ``{'type', 'message', 'where', 'stage'}``.
+    damage : (property) what is damaged in its stream, in words (empty when intact).
     started_utc, finished_utc : when its analysis ran; seconds : its wall time (s).
     """
 
@@ -207,6 +208,32 @@ class FileRecord:
     started_utc: str = ""
     finished_utc: str = ""
     seconds: float = 0.0
+
+    @property
+    def damage(self) -> tuple[str, ...]:
+        """What is damaged in the file's stream, in words (empty when nothing was found).
+
+        Gathered from what the probe found (``media["complete"]`` False: fewer packets than
+        declared, demuxing stopped, lost frames) and from the methods' decodes (a damaged-stream
+        warning, a macroblock trace with ``complete`` False). The methods that need an intact
+        stream (VPF, F-SVM, FOCAL temporal) are then inconclusive on their own.
+
+        >>> FileRecord("/x.mp4", "x.mp4", "analysed", media={"complete": False,
+        ...     "problems": ["90 packets, but the header declares 300 frames (truncated?)"]}).damage
+        ('90 packets, but the header declares 300 frames (truncated?)',)
+        """
+        found: list[str] = []
+        if self.media.get("complete") is False:
+            found += [str(p) for p in self.media.get("problems") or ()] or [
+                "the probe found the stream incomplete"
+            ]
+        for m in self.methods:
+            for w in m.warnings:
+                if "stream damaged" in w:
+                    found.append(w.split(": ", 1)[-1])
+            if m.data and m.data.get("complete") is False and m.data.get("error"):
+                found.append(f"{m.method}: {m.data['error']}")
+        return tuple(dict.fromkeys(found))
 
     def method(self, name: str) -> MethodRecord | None:
         """The record of method ``name`` ("-" accepted for "."), ``None`` when it did not run.
@@ -243,6 +270,7 @@ class FileRecord:
             "media": json_safe(self.media),
             "methods": [m.to_dict(timings=timings) for m in self.methods],
             "not_applicable": json_safe(self.not_applicable),
+            "damage": list(self.damage),
             "started_utc": self.started_utc,
             "finished_utc": self.finished_utc,
             "seconds": round(float(self.seconds), 4),

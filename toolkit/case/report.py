@@ -373,6 +373,7 @@ class CaseReport:
             "not_applicable": sum(m.status == "not_applicable" for m in rows),
             "verdicts": dict(sorted(Counter(m.verdict for m in rows if m.verdict).items())),
             "pending": len(self.pending),
+            "damaged": sum(bool(r.damage) for r in self.files),
         }
 
     # --- views ----------------------------------------------------------------------------
@@ -470,6 +471,11 @@ class CaseReport:
             f"{c['method_errors']} method errors"
             f" · verdicts: {html.escape(verdicts)} · {custody}</p>"
         ]
+        if c["damaged"]:
+            parts.append(
+                f"<p class='bad'>{c['damaged']} file(s) with a damaged stream: the methods that need an "
+                "intact stream are inconclusive there, the others describe only what decoded</p>"
+            )
         if self.interrupted:
             parts.append(
                 f"<p class='bad'>Interrupted: {len(self.pending)} file(s) not analysed "
@@ -562,6 +568,8 @@ class CaseReport:
         ]
         if r.note:
             parts.append(f"<p class='note'>Skipped: {html.escape(r.note)}</p>")
+        if r.damage:
+            parts.append(f"<p class='bad'>Stream damaged: {html.escape('; '.join(r.damage))}</p>")
         if r.error:
             parts.append(
                 f"<p class='v-error'>{html.escape(r.error['type'])}: {html.escape(r.error['message'])}</p>"

@@ -421,7 +421,9 @@ class TemporalResult(Result):
 
     Decision: ``verdict`` is ``'forged'`` when a cut is found, ``'not_detected'`` when none
     is, ``'inconclusive'`` (with ``reason``) when fewer than :data:`MIN_PAIRS` frame pairs
-    were analysed; ``score`` is the largest per-pair score, ``threshold`` the decision threshold.
+    were analysed or the frames read came from a damaged stream (``params['decode']``, see
+    :class:`toolkit.video.FrameSource`'s ``health``: the cuts are still listed);
+    ``score`` is the largest per-pair score, ``threshold`` the decision threshold.
 
     Attributes
     ----------
@@ -492,6 +494,13 @@ class TemporalResult(Result):
             return (
                 f"only {n} pair(s) of consecutive analysed frames: the median background of Δf needs "
                 f"at least {MIN_PAIRS} for a splice to stand out (analyse more frames)"
+            )
+        decode = self.params.get("decode") or {}
+        if decode.get("complete") is False:
+            found = f"the {len(self.cuts)} cut(s) found" if self.cuts else "finding no cut"
+            return (
+                f"the stream is damaged ({decode.get('error')}): decoding errors change the coding "
+                f"traces from frame to frame as a splice does, so {found} decides nothing"
             )
         return None
 
@@ -850,6 +859,7 @@ def detect(
         "patch": PATCH,
         "frame_size": list(source.shape),
         "codec": source.codec,
+        "decode": dict(source.health) or None,
     }
     return TemporalResult(
         frame_index=frame_index,

@@ -105,8 +105,16 @@ class FrameSource:
     path : str or None; sha256 : str; shape : (H, W); n_total : int (frames in the input,
     packets counted for files); codec : str or None; indices : list of int;
     info : the file's :class:`~toolkit.video.VideoInfo` (None for arrays).
+    health : the decode's health as the frames are read (``complete``, ``error``, failed packets,
+        corrupt and missing frames: :meth:`toolkit.video.FrameDecoder.report`); empty before the
+        first iteration and for arrays. A damaged stream warns (``RuntimeWarning``) and shows
+        ``health["complete"] is False``; damage after the last frame read is not seen.
 
     Iterating yields ``(index, frame)`` pairs, decoding one frame at a time.
+
+    >>> src = FrameSource("sample_data/single/single_h264.mp4", count=3)
+    >>> [i for i, _ in src], src.health["complete"], src.health["error"]
+    ([0, 1, 2], True, None)
     """
 
     def __init__(
@@ -124,6 +132,7 @@ class FrameSource:
         if fmt not in FORMATS:
             raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
         self.fmt = fmt
+        self.health: dict = {}
         self.path: str | None = None
         self.array: np.ndarray | None = None
         self.info = None
@@ -173,16 +182,20 @@ class FrameSource:
 
         wanted, last = set(self.indices), self.indices[-1]
         st = self.info.stream
+        self.health = {}
         frames = (
-            iter_luma(self.path, stream=st)
+            iter_luma(self.path, stream=st, report=self.health)
             if self.fmt == "luma"
-            else iter_frames(self.path, "rgb24", stream=st)
+            else iter_frames(self.path, "rgb24", stream=st, report=self.health)
         )
-        for i, frame in enumerate(frames):
-            if i > last:
-                break
-            if i in wanted:
-                yield i, frame
+        try:
+            for i, frame in enumerate(frames):
+                if i > last:
+                    break
+                if i in wanted:
+                    yield i, frame
+        finally:
+            frames.close()  # fills self.health when the reading stops before the stream's end
 
 
 def read_frames(
