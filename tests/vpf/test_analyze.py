@@ -64,14 +64,24 @@ def test_table_plot_and_dict(double_nob):
     assert t.loc["Threshold", "value"] == pytest.approx(r.threshold, abs=1e-4)
     fig = r.plot()
     names = [tr.name for tr in fig.data]
-    assert names == ["I-MBs (fraction)", "S-MBs (fraction)", "VPF signal"]
+    assert names == [
+        "I-MBs (fraction)",
+        "S-MBs (fraction)",
+        "VPF signal",
+        "current I-frames",
+        "previous GOP 15",
+    ]
     assert len(fig.data[0].y) == r.n_frames
-    dashed = sorted({int(s.x0) for s in fig.layout.shapes if s.line.dash == "dash"})
-    assert dashed == list(range(15, r.n_frames, 15))  # multiples of the estimated GOP
-    dotted = sorted({int(s.x0) for s in fig.layout.shapes if s.line.dash == "dot"})
-    assert dotted == [k for k, f in enumerate(r.frame_types) if f == "I"]
+
+    def marks(trace):  # one vertical segment (x, x, gap) per mark
+        x = np.asarray(trace.x, float)
+        return sorted({int(v) for v in x[np.isfinite(x)]})
+
+    assert fig.data[4].line.dash == "dash" and fig.data[3].line.dash == "dot"
+    assert marks(fig.data[4]) == list(range(15, r.n_frames, 15))  # multiples of the estimated GOP
+    assert marks(fig.data[3]) == [k for k, f in enumerate(r.frame_types) if f == "I"]
     zoom = r.plot(frame_range=(20, 60), show_signal=False)
-    assert len(zoom.data) == 2 and tuple(zoom.layout.xaxis.range) == (19.5, 60.5)
+    assert len(zoom.data) == 4 and tuple(zoom.layout.xaxis.range) == (19.5, 60.5)
     d = json.loads(json.dumps(r.to_dict()))
     assert d["previous_gop"] == 15 and d["sha256"] == r.sha256
     assert set(d["params"]) >= {"threshold", "min_gop", "min_periods", "penalty", "same_type"}
