@@ -78,7 +78,7 @@ done.set()
 r = globals().get("r")
 self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"peak_rss_mb": max(peak["tree"], self_peak) / 2**20,
-                  "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "self_maxrss_mb": self_peak / 2**20,
                   "children_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "seconds": seconds, "frames": getattr(r, "n_frames", None),
                   "complete": getattr(r, "complete", None), "extra": globals().get("extra")}))

@@ -32,7 +32,12 @@ def test_explorer_table_figure_threshold_and_zoom(double_nob, single):
     ex.frames.value = (30, 60)
     assert tuple(ex.figure.layout.xaxis.range) == (29.5, 60.5)
     ex.show_signal.value = False
-    assert "VPF signal" not in [t.name for t in ex.figure.data]
+    assert [t.name for t in ex.figure.data] == [
+        "I-MBs (fraction)",
+        "S-MBs (fraction)",
+        "current I-frames",
+        "previous GOP 15",
+    ]
     # pick another video
     ex.picker.value = str(single)
     assert ex.result.double_encoded is False and "<td>No</td>" in ex.table.value
