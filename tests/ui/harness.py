@@ -471,7 +471,9 @@ def move_control(page, root, control: dict, index: int) -> str:
     if kind == "dropdown":
         sel = root.locator(".widget-dropdown select:visible").nth(index)
         n, cur = control["options"], control["selected"]
-        new = (cur + 1) % n if n > 1 else 0
+        if n < 2:  # e.g. one face found, one window in quick mode: nothing a person could pick
+            return "skipped (one option only)"
+        new = (cur + 1) % n
         sel.select_option(index=new)
         return f"option {new}"
     if kind == "multiselect":

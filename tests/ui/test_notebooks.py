@@ -27,8 +27,11 @@ NOTEBOOKS = {
     "03_focal_localization.ipynb": 400,
     "04_residual_cnn.ipynb": 400,
     "05_fsvm.ipynb": 300,
+    "06_face_fcn.ipynb": 400,
     "07_geolocation.ipynb": 400,
+    "08_synthetic_video.ipynb": 400,
     "09_case_analysis.ipynb": 400,
+    "10_ldptop.ipynb": 400,
 }
 #: explorers compared with a committed screenshot (deterministic data, quick mode)
 BASELINES = {"00_video_basics.ipynb": 0, "01_vpf.ipynb": 0}
