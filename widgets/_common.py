@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -92,24 +94,36 @@ def error_html(exc: BaseException) -> str:
     return f"<b style='color:#b00'>{type(exc).__name__}</b>: {html.escape(str(exc))}"
 
 
-#: appended to plotly's widget module: each view redraws from the synced figure state
+#: wraps plotly's widget module: evaluated once per page, each view redraws from the synced state
 _RECONCILE_JS = """
+const __toolkitLoad = () => {
+%(body)s
+return { factory: %(factory)s, plotly: %(plotly)s, deserialize: %(deserialize)s };
+};
+const __tkGet = () => (globalThis[%(key)s] ??= __toolkitLoad());
 const __toolkitFigure = () => {
-  const base = %(factory)s();
+  let base = null, initCtx = null;
+  const ensure = () => {
+    if (base === null) { base = __tkGet().factory(); base.initialize(initCtx); }
+    return base;
+  };
   return {
-    initialize(ctx) { return base.initialize(ctx); },
-    render(ctx) {
-      const dispose = base.render(ctx);
+    // cheap: anywidget rejects a model whose initialize takes over 2 s
+    initialize(ctx) { initCtx = ctx; if (globalThis[%(key)s]) ensure(); },
+    async render(ctx) {
+      await new Promise((r) => setTimeout(r, 0));
+      const __tk = __tkGet();
+      const dispose = ensure().render(ctx);
       const el = ctx.el, model = ctx.model;
       let timer = null, alive = true;
       const react = () => {
         timer = null;
         if (!alive) return;
         if (!el._fullLayout) { timer = setTimeout(react, 200); return; }  // first draw still running
-        const data = %(deserialize)s(model.get("_widget_data")) || [];
-        const layout = %(deserialize)s(model.get("_widget_layout")) || {};
+        const data = __tk.deserialize(model.get("_widget_data")) || [];
+        const layout = __tk.deserialize(model.get("_widget_layout")) || {};
         if (!layout.height) layout.height = 360;
-        %(plotly)s.default.react(el, data, layout);
+        __tk.plotly.default.react(el, data, layout);
       };
       const later = () => { if (timer === null) timer = setTimeout(react, 150); };
       model.on("change:_widget_data", later);
@@ -124,20 +138,27 @@ const __toolkitFigure = () => {
     },
   };
 };
-export { %(model)s as FigureModel, %(view)s as FigureView, __toolkitFigure as default };
+export { __toolkitFigure as default };
 """
 
 
 @functools.lru_cache(maxsize=1)
 def figure_esm() -> str | None:
-    """plotly's FigureWidget front-end module with every view redrawing from the synced state.
+    """plotly's FigureWidget front-end module, evaluated once per page, redrawing from the synced state.
 
     plotly's view draws ``_widget_data`` / ``_widget_layout`` once and then follows
     one-shot update messages; the patched module also redraws (``Plotly.react``, which
     only changes what differs) shortly after the first draw and whenever the synced state
     changes, so a view that missed or raced an update converges to the Python figure.
-    None when the installed plotly's module does not have the expected shape (then
-    plotly's module is used unchanged).
+
+    anywidget imports each model's ``_esm`` text as its own module and rejects a model
+    not initialised within 2 s; plotly's 5 MB bundle took about 1 s per figure to
+    evaluate, so a page of several figures (the Voilà dashboard) missed the limit. The
+    bundle's body is therefore wrapped in a function run once per page, at the first
+    view's render rather than in ``initialize``, and kept on ``globalThis`` under a key
+    made of the bundle's SHA-256; every other figure only pre-parses it. None when the
+    installed plotly's module does not have the expected shape (then plotly's module is
+    used unchanged).
 
     >>> src = figure_esm()
     >>> src is None or "__toolkitFigure as default" in src
@@ -154,14 +175,17 @@ def figure_esm() -> str | None:
     deser = re.search(r"_widget_data:\{deserialize:([\w$]+),serialize:", src)
     if not (export and deser and len(plotly) == 1):
         return None
+    if re.search(r"^\s*(import|export)\b", src[: export.start()], re.M):
+        return None  # static imports or other exports cannot move into the wrapping function
+    key = "__toolkitPlotly_" + hashlib.sha256(src.encode()).hexdigest()[:16]
     patch = _RECONCILE_JS % {
-        "model": export.group(1),
-        "view": export.group(2),
+        "body": src[: export.start()],
         "factory": export.group(3),
         "plotly": plotly.pop(),
         "deserialize": deser.group(1),
+        "key": json.dumps(key),
     }
-    return src[: export.start()] + patch + src[export.end() :]
+    return patch + src[export.end() :]
 
 
 class FigureWidget(go.FigureWidget):
