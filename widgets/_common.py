@@ -115,6 +115,7 @@ const __toolkitFigure = () => {
       const __tk = __tkGet();
       const dispose = ensure().render(ctx);
       const el = ctx.el, model = ctx.model;
+      model.send({ event: "toolkit_resync" });  // the kernel answers with the current figure
       let timer = null, alive = true;
       const react = () => {
         timer = null;
@@ -200,11 +201,15 @@ class FigureWidget(go.FigureWidget):
     that misses or races those messages stays at the empty figure of the constructor
     (empty axes; later messages cannot repair it as its trace list no longer matches).
 
-    The fix has two halves: this class re-syncs ``_widget_data`` and ``_widget_layout``
-    from the Python figure after every change (once per ``batch_update``), and its
-    front-end module (:func:`figure_esm`) redraws each view from that state after the
-    first draw and after every state change. A page reloaded later also shows the
-    current figure. Use it in place of ``go.FigureWidget`` in every explorer.
+    The fix has three parts: this class re-syncs ``_widget_data`` and ``_widget_layout``
+    from the Python figure after every change (once per ``batch_update``); its front-end
+    module (:func:`figure_esm`) redraws each view from that state after the first draw and
+    after every state change; and each view, once rendered, asks the kernel for the
+    current state, which is then sent unconditionally (on a loaded machine a front-end
+    model was seen to keep the empty state of construction: the updates sent before it
+    was set up never reached it, and an unchanged trait is not sent again). A page
+    reloaded later also shows the current figure. Use it in place of
+    ``go.FigureWidget`` in every explorer.
 
     >>> fig = FigureWidget()
     >>> with fig.batch_update():
@@ -220,6 +225,15 @@ class FigureWidget(go.FigureWidget):
     if figure_esm() is not None:
         _esm = figure_esm()
     _resync_pending = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_msg(self._on_front_end_msg)
+
+    def _on_front_end_msg(self, _widget, content, _buffers) -> None:
+        """A view asks for the current figure when it renders (see :func:`figure_esm`)."""
+        if isinstance(content, dict) and content.get("event") == "toolkit_resync" and not self._in_batch_mode:
+            self.send_state(["_widget_data", "_widget_layout"])
 
     def _sync_widget_state(self) -> None:
         """Copy the Python figure into the synced traits (sent as one state update)."""

@@ -1,10 +1,11 @@
 """Fixtures of the browser tests: one JupyterLab server and one headless Chromium per session.
 
-The notebook, busy-CPU and Voila tests are marked ``ui`` (``-m ui`` runs them alone,
-``-m "not ui"`` leaves them out); ``python -m pytest`` runs them with the rest. Each skips
-(saying why) when Chromium or Playwright is missing. A notebook that the JupyterLab test
-runs (Run All, the same quick mode, plus its explorers' checks) is not run a second time by
-nbmake in the same session; without a browser nbmake runs it as before.
+The notebook, busy-CPU and Voila tests are marked ``ui`` and left out of the default run
+(``-m "not ui"`` in pyproject.toml: about nine minutes on 2 cores); ``python -m pytest
+tests/ui -m ui`` runs them. The offline-map and notebook-output tests run in the default
+suite. Each skips (saying why) when Chromium or Playwright is missing. When a session
+selects both, a notebook that the JupyterLab test runs (Run All, the same quick mode, plus
+its explorers' checks) is not run a second time by nbmake.
 """
 
 from __future__ import annotations
