@@ -19,12 +19,14 @@ from pathlib import Path
 
 import ipywidgets as w
 import plotly.graph_objects as go
+import traitlets
 
 __all__ = [
     "SAMPLE_DIR",
     "VIDEO_EXT",
     "FigureWidget",
     "figure_esm",
+    "PlotlyBundle",
     "sample_videos",
     "video_picker",
     "split_source",
@@ -94,26 +96,26 @@ def error_html(exc: BaseException) -> str:
     return f"<b style='color:#b00'>{type(exc).__name__}</b>: {html.escape(str(exc))}"
 
 
-#: wraps plotly's widget module: evaluated once per page, each view redraws from the synced state
-_RECONCILE_JS = """
-const __toolkitLoad = () => {
-%(body)s
-return { factory: %(factory)s, plotly: %(plotly)s, deserialize: %(deserialize)s };
-};
-const __tkGet = () => (globalThis[%(key)s] ??= __toolkitLoad());
-const __toolkitFigure = () => {
+#: the figure module each plotly model imports: a few kB, so anywidget's 2 s limit on
+#: loading and initialising a model holds on any machine. plotly's 5 MB bundle is the
+#: ``source`` of one shared model (:class:`PlotlyBundle`), imported once per page at the
+#: first view's render and kept on ``globalThis``; each view redraws from the synced state.
+_FIGURE_JS = """
+const KEY = %(key)s;
+const plotlyOf = (model) => (globalThis[KEY] ??= (async () => {
+  const bundle = await model.widget_manager.get_model(model.get("_toolkit_bundle"));
+  const url = URL.createObjectURL(new Blob([bundle.get("source")], { type: "text/javascript" }));
+  try { return await import(url); } finally { URL.revokeObjectURL(url); }
+})().catch((err) => { delete globalThis[KEY]; throw err; }));
+
+export default () => {
   let base = null, initCtx = null;
-  const ensure = () => {
-    if (base === null) { base = __tkGet().factory(); base.initialize(initCtx); }
-    return base;
-  };
   return {
-    // cheap: anywidget rejects a model whose initialize takes over 2 s
-    initialize(ctx) { initCtx = ctx; if (globalThis[%(key)s]) ensure(); },
+    initialize(ctx) { initCtx = ctx; },  // nothing else here: see the note above
     async render(ctx) {
-      await new Promise((r) => setTimeout(r, 0));
-      const __tk = __tkGet();
-      const dispose = ensure().render(ctx);
+      const tk = await plotlyOf(ctx.model);
+      if (base === null) { base = tk.default(); await base.initialize(initCtx); }
+      const dispose = await base.render(ctx);
       const el = ctx.el, model = ctx.model;
       model.send({ event: "toolkit_resync" });  // the kernel answers with the current figure
       let timer = null, alive = true;
@@ -121,10 +123,10 @@ const __toolkitFigure = () => {
         timer = null;
         if (!alive) return;
         if (!el._fullLayout) { timer = setTimeout(react, 200); return; }  // first draw still running
-        const data = __tk.deserialize(model.get("_widget_data")) || [];
-        const layout = __tk.deserialize(model.get("_widget_layout")) || {};
+        const data = tk.__tkDeserialize(model.get("_widget_data")) || [];
+        const layout = tk.__tkDeserialize(model.get("_widget_layout")) || {};
         if (!layout.height) layout.height = 360;
-        __tk.plotly.default.react(el, data, layout);
+        tk.__tkPlotly.default.react(el, data, layout);
       };
       const later = () => { if (timer === null) timer = setTimeout(react, 150); };
       model.on("change:_widget_data", later);
@@ -139,54 +141,74 @@ const __toolkitFigure = () => {
     },
   };
 };
-export { __toolkitFigure as default };
 """
 
 
 @functools.lru_cache(maxsize=1)
-def figure_esm() -> str | None:
-    """plotly's FigureWidget front-end module, evaluated once per page, redrawing from the synced state.
-
-    plotly's view draws ``_widget_data`` / ``_widget_layout`` once and then follows
-    one-shot update messages; the patched module also redraws (``Plotly.react``, which
-    only changes what differs) shortly after the first draw and whenever the synced state
-    changes, so a view that missed or raced an update converges to the Python figure.
-
-    anywidget imports each model's ``_esm`` text as its own module and rejects a model
-    not initialised within 2 s; plotly's 5 MB bundle took about 1 s per figure to
-    evaluate, so a page of several figures (the Voilà dashboard) missed the limit. The
-    bundle's body is therefore wrapped in a function run once per page, at the first
-    view's render rather than in ``initialize``, and kept on ``globalThis`` under a key
-    made of the bundle's SHA-256; every other figure only pre-parses it. None when the
-    installed plotly's module does not have the expected shape (then plotly's module is
-    used unchanged).
-
-    >>> src = figure_esm()
-    >>> src is None or "__toolkitFigure as default" in src
-    True
-    """
+def _plotly_bundle() -> tuple[str, str] | None:
+    """``(module text, page key)``: plotly's widget bundle exporting its plotly.js and state
+    deserialiser too, and a key made of its SHA-256; None when the bundle's shape is unknown."""
     import plotly.basewidget
 
     bundle = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
     if not bundle.is_file():
         return None
     src = bundle.read_text(encoding="utf-8")
-    export = re.search(r"export\{([\w$]+) as FigureModel,([\w$]+) as FigureView,([\w$]+) as default\};", src)
+    export = re.search(r"export\{[\w$]+ as FigureModel,[\w$]+ as FigureView,[\w$]+ as default\};", src)
     plotly = set(re.findall(r"([\w$]+)\.default\.newPlot\(", src))
     deser = re.search(r"_widget_data:\{deserialize:([\w$]+),serialize:", src)
     if not (export and deser and len(plotly) == 1):
         return None
-    if re.search(r"^\s*(import|export)\b", src[: export.start()], re.M):
-        return None  # static imports or other exports cannot move into the wrapping function
     key = "__toolkitPlotly_" + hashlib.sha256(src.encode()).hexdigest()[:16]
-    patch = _RECONCILE_JS % {
-        "body": src[: export.start()],
-        "factory": export.group(3),
-        "plotly": plotly.pop(),
-        "deserialize": deser.group(1),
-        "key": json.dumps(key),
-    }
-    return patch + src[export.end() :]
+    extra = f"\nexport {{ {plotly.pop()} as __tkPlotly, {deser.group(1)} as __tkDeserialize }};\n"
+    return src + extra, key
+
+
+@functools.lru_cache(maxsize=1)
+def figure_esm() -> str | None:
+    """The front-end module of :class:`FigureWidget`: small, loading plotly once per page,
+    redrawing each view from the synced state.
+
+    plotly's view draws ``_widget_data`` / ``_widget_layout`` once and then follows
+    one-shot update messages; this module also redraws (``Plotly.react``, which only
+    changes what differs) shortly after the first draw and whenever the synced state
+    changes, so a view that missed or raced an update converges to the Python figure.
+
+    anywidget imports each model's ``_esm`` text as its own module and rejects a model
+    not loaded and initialised within 2 s. With plotly's 5 MB bundle as ``_esm`` every
+    figure parsed it inside that window, and on a busy machine a page of several
+    figures (the Voilà dashboard) missed it. The bundle is therefore sent once per
+    kernel, as the state of one shared :class:`PlotlyBundle` model, and imported at the
+    first view's render (outside the window). None when the installed plotly's bundle
+    does not have the expected shape (then plotly's module is used unchanged).
+
+    >>> src = figure_esm()
+    >>> src is None or len(src) < 10_000
+    True
+    """
+    bundle = _plotly_bundle()
+    if bundle is None:
+        return None
+    return _FIGURE_JS % {"key": json.dumps(bundle[1])}
+
+
+class PlotlyBundle(w.Widget):
+    """The one model per kernel whose ``source`` is plotly's widget bundle (see :func:`figure_esm`).
+
+    >>> PlotlyBundle.shared() is PlotlyBundle.shared()
+    True
+    """
+
+    source = traitlets.Unicode("").tag(sync=True)
+    _shared: PlotlyBundle | None = None
+
+    @classmethod
+    def shared(cls) -> PlotlyBundle:
+        """The kernel's bundle model, created again if it was closed."""
+        if cls._shared is None or cls._shared.comm is None:
+            bundle = _plotly_bundle()
+            cls._shared = cls(source=bundle[0] if bundle else "")
+        return cls._shared
 
 
 class FigureWidget(go.FigureWidget):
@@ -224,6 +246,12 @@ class FigureWidget(go.FigureWidget):
 
     if figure_esm() is not None:
         _esm = figure_esm()
+        _toolkit_bundle = traitlets.Unicode("").tag(sync=True)
+
+        @traitlets.default("_toolkit_bundle")
+        def _bundle_id(self) -> str:
+            return PlotlyBundle.shared().model_id
+
     _resync_pending = False
 
     def __init__(self, *args, **kwargs):

@@ -61,3 +61,4 @@ def test_explorers_draw_on_a_busy_machine(lab, browser, ui_tmp):
         assert not problems, "\n".join(problems)
     finally:
         page.context.close()
+        H.shutdown_kernels(lab)

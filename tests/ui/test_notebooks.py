@@ -96,6 +96,7 @@ def test_notebook_in_jupyterlab(lab, browser, notebook):
         assert not problems, "\n".join(problems)
     finally:
         page.context.close()
+        H.shutdown_kernels(lab)
 
 
 def compare_baseline(name: str, problems: list[str]) -> None:
