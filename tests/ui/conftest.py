@@ -1,13 +1,14 @@
 """Fixtures of the browser tests: one JupyterLab server and one headless Chromium per session.
 
-The notebook, busy-CPU and Voila tests are marked ``ui`` and left out of the default run
-(``-m "not ui"`` in pyproject.toml: about nine minutes on 2 cores); ``python -m pytest
-tests/ui -m ui`` runs them. The offline-map and notebook-output tests run in the default
-suite. Each skips (saying why) when Chromium or Playwright is missing.
+The notebook, busy-CPU and Voila tests are marked ``ui`` (``-m "not ui"`` leaves them out
+for a quick run). Each skips (saying why) when Chromium or Playwright is missing. When a
+session selects both, a notebook that the JupyterLab test runs (Run All, the same quick
+mode, plus its explorers' checks) is not run a second time by nbmake.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,14 +19,46 @@ from tests.ui import harness as H
 
 #: the long browser tests (JupyterLab Run All of every notebook, the busy-CPU rerun, Voila)
 UI_FILES = {"test_notebooks.py", "test_busy_cpu.py", "test_dashboard_voila.py"}
+#: seconds one browser test may take before it fails (pytest-timeout): a stuck page fails, it
+#: does not hold the suite (a Playwright call on a page that never answers would wait forever)
+UI_TEST_TIMEOUT = 900
 
 
+@pytest.hookimpl(hookwrapper=True)
 def pytest_collection_modifyitems(config, items):
+    """Mark the browser tests ``ui`` (before ``-m`` selects), then drop nbmake's duplicates."""
     here = Path(__file__).parent
     for item in items:
         path = Path(str(item.fspath))
         if here in path.parents and path.name in UI_FILES:
             item.add_marker(pytest.mark.ui)
+            item.add_marker(pytest.mark.timeout(UI_TEST_TIMEOUT))
+    yield  # -m / -k deselect here
+    _leave_notebooks_to_the_browser(config, items)
+
+
+def _browser_runs(item) -> str | None:
+    """The notebook file name a browser test item runs with Run All, or None."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    name = getattr(item, "originalname", None)
+    if name == "test_notebook_in_jupyterlab":
+        return params.get("notebook")
+    if name == "test_dashboard_in_voila" and params.get("busy") is False:
+        return "dashboard.ipynb"
+    return None
+
+
+def _leave_notebooks_to_the_browser(config, items) -> None:
+    """Deselect nbmake's run of each notebook that a selected browser test runs (when it can run)."""
+    if H.CHROMIUM is None or importlib.util.find_spec("playwright") is None:
+        return
+    covered = {nb for it in items if (nb := _browser_runs(it))}
+    dropped = [
+        it for it in items if Path(str(it.fspath)).suffix == ".ipynb" and Path(str(it.fspath)).name in covered
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [it for it in items if it not in dropped]
 
 
 @pytest.fixture(scope="session")

@@ -450,17 +450,24 @@ def wait_drawn(page, root, timeout: float) -> dict:
         page.wait_for_timeout(300)
 
 
-def wait_changed(page, root, before: int, timeout: float) -> dict:
-    """Wait until the explorer's drawn output differs from fingerprint ``before`` and the
-    kernel is idle again; the last state seen."""
+def wait_changed(page, root, before: int, timeout: float, settle: float = 10) -> dict:
+    """Wait until the explorer's drawn output differs from fingerprint ``before``, every plot
+    shows a trace and the kernel is idle again (or the changed output stayed the same for
+    ``settle`` seconds: the status indicator can lag under load); the last state seen."""
     t0 = time.time()
+    changed_at, last = None, None
     while True:
         page.wait_for_timeout(300)
         st = explorer_state(root)
         idle = page.locator("[data-status='idle']").count() > 0 or page.locator("#rendered_cells").count() > 0
-        if st["fingerprint"] != before and idle and not undrawn(st):
+        done = st["fingerprint"] != before and not undrawn(st)
+        if done and st["fingerprint"] != last:
+            changed_at, last = time.time(), st["fingerprint"]
+        if done and (idle or time.time() - changed_at > settle):
             page.wait_for_timeout(300)
             return explorer_state(root)
+        if not done:
+            changed_at, last = None, None
         if time.time() - t0 > timeout:
             return st
 
