@@ -113,25 +113,29 @@ export default () => {
   return {
     initialize(ctx) { initCtx = ctx; },  // nothing else here: see the note above
     async render(ctx) {
-      const tk = await plotlyOf(ctx.model);
-      if (base === null) { base = tk.default(); await base.initialize(initCtx); }
-      const dispose = await base.render(ctx);
       const el = ctx.el, model = ctx.model;
-      model.send({ event: "toolkit_resync" });  // the kernel answers with the current figure
-      let timer = null, alive = true;
+      let tk = null, dispose = null, timer = null, alive = true;
       const react = () => {
         timer = null;
         if (!alive) return;
-        if (!el._fullLayout) { timer = setTimeout(react, 200); return; }  // first draw still running
+        if (tk === null || !el._fullLayout) { timer = setTimeout(react, 200); return; }  // first draw pending
         const data = tk.__tkDeserialize(model.get("_widget_data")) || [];
         const layout = tk.__tkDeserialize(model.get("_widget_layout")) || {};
         if (!layout.height) layout.height = 360;
         tk.__tkPlotly.default.react(el, data, layout);
       };
       const later = () => { if (timer === null) timer = setTimeout(react, 150); };
+      // listen and ask for the current figure before anything is awaited
       model.on("change:_widget_data", later);
       model.on("change:_widget_layout", later);
-      later();
+      model.send({ event: "toolkit_resync" });  // the kernel answers with the current figure
+      try {
+        tk = await plotlyOf(model);
+        if (base === null) { base = tk.default(); base.initialize(initCtx); }
+        dispose = base.render(ctx);
+      } finally {
+        later();
+      }
       return () => {
         alive = false;
         model.off("change:_widget_data", later);
@@ -253,6 +257,7 @@ class FigureWidget(go.FigureWidget):
             return PlotlyBundle.shared().model_id
 
     _resync_pending = False
+    _resync_requested = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -260,8 +265,11 @@ class FigureWidget(go.FigureWidget):
 
     def _on_front_end_msg(self, _widget, content, _buffers) -> None:
         """A view asks for the current figure when it renders (see :func:`figure_esm`)."""
-        if isinstance(content, dict) and content.get("event") == "toolkit_resync" and not self._in_batch_mode:
-            self.send_state(["_widget_data", "_widget_layout"])
+        if isinstance(content, dict) and content.get("event") == "toolkit_resync":
+            if self._in_batch_mode:  # answered when the batch ends
+                self._resync_requested = True
+            else:
+                self.send_state(["_widget_data", "_widget_layout"])
 
     def _sync_widget_state(self) -> None:
         """Copy the Python figure into the synced traits (sent as one state update)."""
@@ -272,6 +280,9 @@ class FigureWidget(go.FigureWidget):
         with self.hold_sync():
             self._widget_data = deepcopy(self._data)
             self._widget_layout = deepcopy(self._layout)
+        if self._resync_requested:
+            self._resync_requested = False
+            self.send_state(["_widget_data", "_widget_layout"])
 
     @contextmanager
     def batch_update(self):

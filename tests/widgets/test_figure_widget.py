@@ -29,16 +29,21 @@ def test_resync_request_sends_the_current_figure(monkeypatch):
     assert [t["name"] for t in fig._widget_data] == ["curve"]
 
 
-def test_other_messages_and_batch_mode_send_nothing(monkeypatch):
+def test_other_messages_send_nothing_and_a_request_in_a_batch_is_answered_at_its_end(monkeypatch):
     fig = FigureWidget()
     sent = _sent(fig, monkeypatch)
     fig._on_front_end_msg(fig, {"event": "something else"}, [])
     fig._on_front_end_msg(fig, "toolkit_resync", [])
+    assert sent == []
     with fig.batch_update():
         fig.add_scatter(y=[1])
         fig._on_front_end_msg(fig, {"event": "toolkit_resync"}, [])
-    assert sent == []
+        assert sent == []  # not in the middle of a batch
+    assert sent == [["_widget_data", "_widget_layout"]]  # but when it ends, even if nothing changed
     assert len(fig._widget_data) == 1  # the batch's end synced it
+    with fig.batch_update():
+        fig.layout.title = "t"
+    assert len(sent) == 1  # answered once
 
 
 def test_front_end_module_is_small_and_plotly_is_sent_once_per_kernel():
