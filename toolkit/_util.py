@@ -23,6 +23,7 @@ __all__ = [
     "resolve_device",
     "as_path",
     "command_line",
+    "lazy_class",
 ]
 
 
@@ -167,3 +168,32 @@ def command_line(base: str, args, defaults: dict, flags: tuple[str, ...] = ()) -
         if getattr(args, flag):
             command += f" --{flag.replace('_', '-')}"
     return command
+
+
+def lazy_class(build) -> type:
+    """A metaclass for a stand-in class whose real class ``build()`` makes at first use.
+
+    The stand-in is called like the real class, ``isinstance`` checks against it, and
+    ``Stand._cls()`` returns the real class; a package can so offer torch modules without
+    importing torch when it is imported.
+
+    >>> class Stand(metaclass=lazy_class(lambda: dict)):
+    ...     pass
+    >>> Stand(a=1), isinstance({}, Stand), Stand._cls() is dict
+    ({'a': 1}, True, True)
+    """
+    built: list[type] = []
+
+    class _Lazy(type):
+        def _cls(cls):
+            if not built:
+                built.append(build())
+            return built[0]
+
+        def __call__(cls, *args, **kwargs):
+            return cls._cls()(*args, **kwargs)
+
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, cls._cls())
+
+    return _Lazy

@@ -337,3 +337,21 @@ def test_shipped_models_on_the_sample_temporal_splice():
     # the default ('discard') is blind inside the frames an I-frame disturbs, by design
     d = detect(video, start=truth["cut"] - 20, count=40)
     assert d.suppressed[truth["boundary"] - (truth["cut"] - 20)] and truth["boundary"] not in d.cuts
+
+
+def test_calibrated_floor_applies_only_to_the_settings_it_was_made_with():
+    import json
+    from types import SimpleNamespace
+
+    from toolkit.focal import temporal
+
+    cal = json.loads(temporal.CALIBRATION_FILE.read_text())
+    nets = {n: SimpleNamespace(weights_sha256=sha) for n, sha in cal["weights"].items()}
+    names = sorted(cal["weights"])
+    same = dict(mode=cal["suppress"], disturbed=cal["disturbed"], persist=cal["persist"])
+    hit = temporal.calibrated_floor(nets, names, **same)
+    assert hit is not None and hit["floor"] == cal["floors"]["+".join(names)]
+    assert temporal.calibrated_floor(nets, names, **{**same, "persist": not cal["persist"]}) is None
+    assert temporal.calibrated_floor(nets, names, **{**same, "disturbed": cal["disturbed"] + 1}) is None
+    other = {**nets, names[0]: SimpleNamespace(weights_sha256="0" * 64)}
+    assert temporal.calibrated_floor(other, names, **same) is None

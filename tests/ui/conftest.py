@@ -1,9 +1,11 @@
 """Fixtures of the browser tests: one JupyterLab server and one headless Chromium per session.
 
-The notebook, busy-CPU and Voila tests are marked ``ui`` (``-m "not ui"`` leaves them out
-for a quick run). Each skips (saying why) when Chromium or Playwright is missing. When a
-session selects both, a notebook that the JupyterLab test runs (Run All, the same quick
-mode, plus its explorers' checks) is not run a second time by nbmake.
+The notebook, busy-CPU and Voila tests are marked ``ui`` and run on their own: ``python -m
+pytest tests/ui -m ui`` (about seven minutes on 2 cores; ``.ci/run`` runs it after the default
+suite): run in the same process after the rest of the suite, a notebook page stalls (its
+renderer busy, the kernel idle; the cause is not known). Each skips (saying why) when
+Chromium or Playwright is missing. When a session selects both, a notebook that the
+JupyterLab test runs is not run again by nbmake.
 """
 
 from __future__ import annotations

@@ -641,11 +641,18 @@ class TemporalResult(Result):
 CALIBRATION_FILE = Path(__file__).with_name("temporal_threshold.json")
 
 
-def calibrated_floor(nets: Mapping, names: Sequence[str], mode: str | None = "discard", disturbed: int = 2):
+def calibrated_floor(
+    nets: Mapping,
+    names: Sequence[str],
+    mode: str | None = "discard",
+    disturbed: int = 2,
+    persist: bool = True,
+):
     """The background floor calibrated for these models and settings, or None.
 
     It applies when ``CALIBRATION_FILE`` was made with the same weights (the SHA-256 of each
-    model), feature set, I-frame suppression mode and ``disturbed``.
+    model), feature set, I-frame suppression mode, ``disturbed`` and ``persist`` (a floor
+    measured on the persistent Δf does not hold for the raw one).
 
     Returns
     -------
@@ -667,6 +674,8 @@ def calibrated_floor(nets: Mapping, names: Sequence[str], mode: str | None = "di
         if sha is None or cal.get("weights", {}).get(n) != sha:
             return None
     if mode != cal.get("suppress") or int(disturbed) != int(cal.get("disturbed", -1)):
+        return None
+    if bool(persist) != bool(cal.get("persist", True)):
         return None
     key = "+".join(sorted(names))
     if key not in cal.get("floors", {}):
@@ -819,7 +828,7 @@ def detect(
     median = background(dist)
     floor_rule, calibration, floor_value = "none", None, 0.0
     if floor == "calibrated":
-        calibration = calibrated_floor(nets, names, mode=mode, disturbed=int(disturbed))
+        calibration = calibrated_floor(nets, names, mode=mode, disturbed=int(disturbed), persist=persist)
         if calibration is not None:
             floor_rule, floor_value = "calibrated", float(calibration["floor"])
     elif floor is not None:

@@ -43,6 +43,7 @@ import math
 
 import numpy as np
 
+from toolkit._util import lazy_class
 from toolkit.residual.features import DELTA, FILTER, MIN_SIZE, N_BINS, N_CODES, ORDER, code_digits, grey_batch
 
 __all__ = ["RecastCNN", "to_tensor", "labelled_tensors", "finetune", "predict_proba", "FineTuneLog"]
@@ -224,26 +225,8 @@ def _build_module_class():
     return _RecastCNN
 
 
-_CLASS = None
-
-
-class _Meta(type):
-    """Builds the torch module class lazily so that ``import toolkit.residual`` does not import torch."""
-
-    def _cls(cls):
-        global _CLASS
-        if _CLASS is None:
-            _CLASS = _build_module_class()
-        return _CLASS
-
-    def __call__(cls, *args, **kwargs):
-        return cls._cls()(*args, **kwargs)
-
-    def __instancecheck__(cls, obj):
-        return isinstance(obj, cls._cls())
-
-
-class RecastCNN(metaclass=_Meta):
+# built at first use so that ``import toolkit.residual`` does not import torch
+class RecastCNN(metaclass=lazy_class(_build_module_class)):
     """The recast network (a ``torch.nn.Module``); see the module docstring.
 
     ``RecastCNN(alpha=216, hard=False)`` builds it with random PyTorch

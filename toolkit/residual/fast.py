@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit._util import lazy_class
 from toolkit.residual.features import DELTA, FILTER, LEVELS, N_BINS, N_CODES, ORDER, code_digits
 
 __all__ = ["FastRecastCNN", "alpha_step_units"]  # SoftmaxMeanPool, ProductPool: module attributes (lazy)
@@ -328,18 +329,7 @@ def _classes():
     return _BUILT
 
 
-class _Meta(type):
-    def _cls(cls):
-        return _classes()[0]
-
-    def __call__(cls, *args, **kwargs):
-        return cls._cls()(*args, **kwargs)
-
-    def __instancecheck__(cls, obj):
-        return isinstance(obj, cls._cls())
-
-
-class FastRecastCNN(metaclass=_Meta):
+class FastRecastCNN(metaclass=lazy_class(lambda: _classes()[0])):
     """The fast recast network (a ``torch.nn.Module``); see the module docstring.
 
     ``FastRecastCNN(alpha=10, hard=False, codebook="product")`` builds it with zero weights;
