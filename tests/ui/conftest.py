@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: one JupyterLab server and one headless Chromium per session.
 
 The notebook, busy-CPU and Voila tests are marked ``ui`` and run on their own: ``python -m
-pytest tests/ui -m ui`` (about seven minutes on 2 cores; ``.ci/run`` runs it after the default
+pytest tests/ui`` (or ``-m ui``; about seven minutes on 2 cores; ``.ci/run`` runs it after the default
 suite): run in the same process after the rest of the suite, a notebook page stalls (its
 renderer busy, the kernel idle; the cause is not known). Each skips (saying why) when
 Chromium or Playwright is missing. When a session selects both, a notebook that the
@@ -36,7 +36,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.ui)
             item.add_marker(pytest.mark.timeout(UI_TEST_TIMEOUT))
     yield  # -m / -k deselect here
+    _keep_browser_tests_to_their_own_run(config, items)
     _leave_notebooks_to_the_browser(config, items)
+
+
+def _asked_for_browser_tests(config) -> bool:
+    """Whether this run names ``tests/ui`` (or a file in it) or selects by the ``ui`` marker."""
+    if "ui" in (config.option.markexpr or ""):
+        return True
+    here = Path(__file__).parent.resolve()
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if path == here or here in path.parents:
+            return True
+    return False
+
+
+def _keep_browser_tests_to_their_own_run(config, items) -> None:
+    """Deselect the ``ui`` tests unless the run asks for them (``python -m pytest tests/ui``)."""
+    if _asked_for_browser_tests(config):
+        return
+    dropped = [it for it in items if it.get_closest_marker("ui") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [it for it in items if it.get_closest_marker("ui") is None]
 
 
 def _browser_runs(item) -> str | None:
