@@ -129,17 +129,22 @@ export default () => {
       model.on("change:_widget_data", later);
       model.on("change:_widget_layout", later);
       model.send({ event: "toolkit_resync" });  // the kernel answers with the current figure
+      const stop = () => {
+        alive = false;
+        model.off("change:_widget_data", later);
+        model.off("change:_widget_layout", later);
+      };
       try {
         tk = await plotlyOf(model);
         if (base === null) { base = tk.default(); base.initialize(initCtx); }
         dispose = base.render(ctx);
-      } finally {
-        later();
+      } catch (err) {
+        stop();  // no redraw loop for a view that cannot draw; anywidget shows the error
+        throw err;
       }
+      later();
       return () => {
-        alive = false;
-        model.off("change:_widget_data", later);
-        model.off("change:_widget_layout", later);
+        stop();
         if (typeof dispose === "function") dispose();
       };
     },
@@ -230,8 +235,8 @@ class FigureWidget(go.FigureWidget):
     The fix has three parts: this class re-syncs ``_widget_data`` and ``_widget_layout``
     from the Python figure after every change (once per ``batch_update``); its front-end
     module (:func:`figure_esm`) redraws each view from that state after the first draw and
-    after every state change; and each view, once rendered, asks the kernel for the
-    current state, which is then sent unconditionally (on a loaded machine a front-end
+    after every state change; and each view, as it starts rendering, asks the kernel for
+    the current state, which is then sent unconditionally (on a loaded machine a front-end
     model was seen to keep the empty state of construction: the updates sent before it
     was set up never reached it, and an unchanged trait is not sent again). A page
     reloaded later also shows the current figure. Use it in place of
@@ -256,7 +261,6 @@ class FigureWidget(go.FigureWidget):
         def _bundle_id(self) -> str:
             return PlotlyBundle.shared().model_id
 
-    _resync_pending = False
     _resync_requested = False
 
     def __init__(self, *args, **kwargs):
@@ -274,9 +278,7 @@ class FigureWidget(go.FigureWidget):
     def _sync_widget_state(self) -> None:
         """Copy the Python figure into the synced traits (sent as one state update)."""
         if self._in_batch_mode:
-            self._resync_pending = True
-            return
-        self._resync_pending = False
+            return  # batch_update syncs once when the batch ends
         with self.hold_sync():
             self._widget_data = deepcopy(self._data)
             self._widget_layout = deepcopy(self._layout)

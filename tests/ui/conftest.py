@@ -1,16 +1,14 @@
 """Fixtures of the browser tests: one JupyterLab server and one headless Chromium per session.
 
-The notebook, busy-CPU and Voila tests are marked ``ui`` and run on their own: ``python -m
-pytest tests/ui`` (or ``-m ui``; about seven minutes on 2 cores; ``.ci/run`` runs it after the default
-suite): run in the same process after the rest of the suite, a notebook page stalls (its
-renderer busy, the kernel idle; the cause is not known). Each skips (saying why) when
-Chromium or Playwright is missing. When a session selects both, a notebook that the
-JupyterLab test runs is not run again by nbmake.
+The notebook, busy-CPU and Voila tests are marked ``ui`` and run only when asked for:
+``python -m pytest tests/ui`` (or ``-m ui``), about seven minutes on 2 cores, which ``.ci/run``
+runs after the default suite in a process of its own (in the same process as the rest of the
+suite a notebook page stalls: its renderer busy, the kernel idle; the cause is not known).
+Each skips (saying why) when Chromium or Playwright is missing.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,7 +26,7 @@ UI_TEST_TIMEOUT = 900
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark the browser tests ``ui`` (before ``-m`` selects), then drop nbmake's duplicates."""
+    """Mark the browser tests ``ui`` (before ``-m`` selects); keep them to the runs that ask for them."""
     here = Path(__file__).parent
     for item in items:
         path = Path(str(item.fspath))
@@ -37,7 +35,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(UI_TEST_TIMEOUT))
     yield  # -m / -k deselect here
     _keep_browser_tests_to_their_own_run(config, items)
-    _leave_notebooks_to_the_browser(config, items)
 
 
 def _asked_for_browser_tests(config) -> bool:
@@ -60,30 +57,6 @@ def _keep_browser_tests_to_their_own_run(config, items) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [it for it in items if it.get_closest_marker("ui") is None]
-
-
-def _browser_runs(item) -> str | None:
-    """The notebook file name a browser test item runs with Run All, or None."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    name = getattr(item, "originalname", None)
-    if name == "test_notebook_in_jupyterlab":
-        return params.get("notebook")
-    if name == "test_dashboard_in_voila" and params.get("busy") is False:
-        return "dashboard.ipynb"
-    return None
-
-
-def _leave_notebooks_to_the_browser(config, items) -> None:
-    """Deselect nbmake's run of each notebook that a selected browser test runs (when it can run)."""
-    if H.CHROMIUM is None or importlib.util.find_spec("playwright") is None:
-        return
-    covered = {nb for it in items if (nb := _browser_runs(it))}
-    dropped = [
-        it for it in items if Path(str(it.fspath)).suffix == ".ipynb" and Path(str(it.fspath)).name in covered
-    ]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [it for it in items if it not in dropped]
 
 
 @pytest.fixture(scope="session")
