@@ -54,6 +54,39 @@ def test_fast_softmax_equals_recast_and_gradients_agree(codebook, photo_patches)
     )
 
 
+def test_hand_written_backwards_pass_gradcheck():
+    from toolkit.residual import fast
+
+    g = torch.Generator().manual_seed(0)
+    r = (2 * torch.randn(3, 4, 11, generator=g, dtype=torch.float64)).requires_grad_()
+    lev = (
+        torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
+        + 0.1 * torch.randn(4, 3, generator=g, dtype=torch.float64)
+    ).requires_grad_()
+    bias = (0.1 * torch.randn(4, 3, generator=g, dtype=torch.float64)).requires_grad_()
+    assert torch.autograd.gradcheck(lambda *a: fast.ProductPool.apply(*a, 1.7), (r, lev, bias))
+    x = torch.rand(2, 1, 9, 10, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 1, 4, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(fast.ResidualConv.apply, (x, w))
+
+
+def test_pooling_in_sample_chunks_changes_nothing(photo_patches):
+    net = FastRecastCNN.from_handcrafted(alpha=3.0)
+    x = to_tensor(photo_patches[:5])
+    grads = []
+    for chunk in (1, 3, 64):
+        net.pool_samples = chunk
+        net.zero_grad()
+        h = net.histogram(x)
+        (h * torch.linspace(-1, 1, h.shape[1])).sum().backward()
+        grads.append(
+            (h.detach(), net.taps.grad.clone(), net.levels.grad.clone(), net.level_bias.grad.clone())
+        )
+    for other in grads[1:]:
+        for a, b in zip(grads[0], other):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_fast_decisions_equal_svm(blur_data, blur_svm):
     _, te = blur_data
     ev = evaluate(blur_svm, features_batch(te.x), te.y)
