@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from toolkit.residual import RecastCNN, features_batch, heatmap
-from toolkit.residual.data import local_forgery
+from toolkit.residual.data import copy_move, local_forgery
 
 
 def test_heatmap_equals_per_window(blur_svm):
@@ -69,3 +69,36 @@ def test_heatmap_localises_blur(blur_svm):
 def test_local_forgery_resize_rejected():
     with pytest.raises(ValueError, match="resiz"):
         local_forgery(np.zeros((64, 64, 3), np.uint8), "resize1.5")
+
+
+def test_copy_move_pastes_a_resized_copy_and_leaves_the_input_alone():
+    from toolkit.synth.manipulate import resize
+    from toolkit.synth.sources import photo
+
+    img = photo("rocket")[:192, :256]
+    before = img.copy()
+    forged, mask = copy_move(img, 1.125, box=(10, 20, 64, 64), dest=(100, 150))
+    np.testing.assert_array_equal(img, before)
+    assert forged.shape == img.shape and forged.dtype == np.uint8
+    assert mask.sum() == 72 * 72 and mask[100:172, 150:222].all()
+    np.testing.assert_array_equal(forged[~mask], img[~mask])
+    np.testing.assert_array_equal(forged[100:172, 150:222], resize(img[10:74, 20:84], 1.125))
+    grey, gmask = copy_move(img[..., 1])  # defaults: top-left quarter box to the bottom-right
+    assert grey.shape == (192, 256) and gmask.any() and (grey[gmask] != img[..., 1][gmask]).any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"scale": 0.0}, "scale"),
+        ({"scale": float("nan")}, "scale"),
+        ({"box": (60, 60, 10, 10)}, "inside"),
+        ({"box": (0, 0, 4, 4)}, "at least 8"),
+        ({"box": (0, 0, 40, 40), "dest": (40, 40)}, "does not fit"),
+    ],
+)
+def test_copy_move_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        copy_move(np.zeros((64, 64), np.uint8), **kwargs)
+    with pytest.raises(ValueError, match="uint8"):
+        copy_move(np.zeros((64, 64), np.float32))

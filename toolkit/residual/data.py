@@ -34,6 +34,7 @@ __all__ = [
     "pristine_patches",
     "manipulated_pairs",
     "local_forgery",
+    "copy_move",
     "SAMPLE_BOX",
     "write_sample_images",
 ]
@@ -256,6 +257,57 @@ def local_forgery(
     out[top : top + bh, left : left + bw] = m[top : top + bh, left : left + bw]
     mask = np.zeros((h, w), bool)
     mask[top : top + bh, left : left + bw] = True
+    return out, mask
+
+
+def copy_move(
+    image: np.ndarray,
+    scale: float = 1.125,
+    box: tuple[int, int, int, int] | None = None,
+    dest: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A resized copy-move forgery (the seed's Fig. 6): a region of ``image``, resized by ``scale``
+    (bicubic, :func:`toolkit.synth.manipulate.resize`), pasted elsewhere in the same image.
+
+    Parameters
+    ----------
+    image : H x W (x 3) uint8 array (not modified).
+    scale : resize factor of the copied region (seed: 1.125), in (0.25, 4].
+    box : source region (top, left, height, width), pixels; default a quarter-size box in the
+        top-left quadrant.
+    dest : (top, left) of the pasted, resized region; default the bottom-right quadrant.
+
+    Returns
+    -------
+    (forged uint8 image of the same shape, H x W bool mask of the pasted region)
+
+    >>> img = np.random.default_rng(0).integers(0, 256, (128, 160), dtype=np.uint8)
+    >>> forged, mask = copy_move(img, 1.125, box=(8, 8, 32, 32), dest=(80, 100))
+    >>> forged.shape, int(mask.sum()), bool((forged[~mask] == img[~mask]).all())
+    ((128, 160), 1296, True)
+    """
+    from toolkit.synth.manipulate import resize
+
+    img = np.asarray(image)
+    if img.dtype != np.uint8 or img.ndim not in (2, 3):
+        raise ValueError(f"copy_move needs an H x W (x 3) uint8 image, got {img.dtype} {img.shape}")
+    if not np.isfinite(scale) or not 0.25 < scale <= 4:
+        raise ValueError(f"scale must be in (0.25, 4], got {scale}")
+    h, w = img.shape[:2]
+    top, left, bh, bw = box if box is not None else (h // 8, w // 8, h // 4, w // 4)
+    if min(bh, bw) < 8 or top < 0 or left < 0 or top + bh > h or left + bw > w:
+        raise ValueError(
+            f"source box {(top, left, bh, bw)} must lie inside the {h} x {w} image, at least 8 x 8"
+        )
+    piece = resize(np.ascontiguousarray(img[top : top + bh, left : left + bw]), scale)
+    ph, pw = piece.shape[:2]
+    dt, dl = dest if dest is not None else (h - h // 8 - ph, w - w // 8 - pw)
+    if dt < 0 or dl < 0 or dt + ph > h or dl + pw > w:
+        raise ValueError(f"the resized {ph} x {pw} region at {(dt, dl)} does not fit in the {h} x {w} image")
+    out = img.copy()
+    out[dt : dt + ph, dl : dl + pw] = piece
+    mask = np.zeros((h, w), bool)
+    mask[dt : dt + ph, dl : dl + pw] = True
     return out, mask
 
 
