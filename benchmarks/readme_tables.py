@@ -347,10 +347,34 @@ ROWS: list[dict[str, Any]] = [
         "name": "ldptop",
         "seed": "001 ch. 4",
         "decides": "synthetic person video?",
-        "measured": "descriptor {0} s per 50×256×256 window (accuracy studies: quick run only)",
-        "numbers": [_n("ldptop_quick", "speed", "descriptor_s_per_window_50x256x256", fmt="{:.3f}")],
-        "seed_text": "—",
-        "seed_numbers": [],
+        "measured": "simulation, {6} test windows: matched RAW / HQ / LQ {0} / {1} / {2}; RAW-trained: "
+        "Splice-like {3}, LQ {4}; 2 training videos {5}; descriptor {7} ms per window",
+        "numbers": [
+            *(
+                _n("ldptop", "compression_fit", "matched", q, "acc", fmt="{:.2f}")
+                for q in ("raw", "hq", "lq")
+            ),
+            _n("ldptop", "splice_table_4_10", "test", "raw", "acc", fmt="{:.2f}"),
+            _n(
+                "ldptop", "compression_fit", "train_quality -> test_quality", "raw", "lq", "acc", fmt="{:.2f}"
+            ),
+            _n("ldptop", "scarcity_table_4_11", "ldptop", "2", "fit", "acc", fmt="{:.2f}"),
+            _n("ldptop", "compression_fit", "matched", "raw", "n", fmt="{:d}"),
+            _n(
+                "ldptop",
+                "speed",
+                "descriptor_s_per_window_50x256x256",
+                fmt="{:.1f}",
+                reduce=lambda v: 1000 * v,
+                how="seconds to ms",
+            ),
+        ],
+        "seed_text": "FakeDance (Fit): {0} / {1} / {2}; Splice {3}; 2 videos {4}",
+        "seed_numbers": [
+            *(_n("ldptop", "seed_numbers", "matched_fit_acc", q, fmt="{:.2f}") for q in ("raw", "hq", "lq")),
+            _n("ldptop", "seed_numbers", "splice_from_raw_acc", "raw", fmt="{:.2f}"),
+            _n("ldptop", "seed_numbers", "scarcity_fit_acc_ldptop", "2", fmt="{:.2f}"),
+        ],
         "doc": "docs/methods/ldptop.md",
     },
     {
