@@ -35,6 +35,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(UI_TEST_TIMEOUT))
     yield  # -m / -k deselect here
     _keep_browser_tests_to_their_own_run(config, items)
+    _browser_last(items)
 
 
 def _asked_for_browser_tests(config) -> bool:
@@ -57,6 +58,19 @@ def _keep_browser_tests_to_their_own_run(config, items) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [it for it in items if it.get_closest_marker("ui") is None]
+
+
+def _browser_last(items) -> None:
+    """Move the tests that use the Playwright ``browser`` to the end of the run (stable order).
+
+    Playwright's sync API registers a running asyncio loop in the main thread for as long as it
+    is open (here: the session). Every notebook nbmake runs after that goes through
+    ``jupyter_core.utils.run_sync``'s thread runner instead of a plain loop, and in the default
+    suite one notebook's client then waited forever on an idle kernel (07_geolocation, after
+    tests/ui/test_maps_offline.py). With the browser tests last, nothing else runs beside it.
+    """
+    uses = [("browser" in getattr(it, "fixturenames", ())) for it in items]
+    items[:] = [it for it, u in zip(items, uses) if not u] + [it for it, u in zip(items, uses) if u]
 
 
 @pytest.fixture(scope="session")

@@ -27,3 +27,11 @@ def test_browser_tests_only_when_tests_ui_is_named():
     assert sum(browser in t for t in named) >= 11  # every notebook
     assert any("test_maps_offline.py" in t for t in named)  # and the quick browser tests
     assert not any(browser in t for t in _collected("tests/ui", "-m", "not ui"))
+
+
+def test_tests_using_the_browser_run_after_everything_else():
+    # Playwright keeps an asyncio loop running in the main thread once open (see conftest)
+    ids = _collected()
+    browser = ("test_map_draws_offline_without_tiles", "test_map_with_tiles_still_draws_polygons_offline")
+    assert [t.rsplit("::", 1)[-1] for t in ids[-2:]] == list(browser)
+    assert any(t.startswith("notebooks/") for t in ids)
