@@ -64,10 +64,10 @@ def _browser_last(items) -> None:
     """Move the tests that use the Playwright ``browser`` to the end of the run (stable order).
 
     Playwright's sync API registers a running asyncio loop in the main thread for as long as it
-    is open (here: the session). Every notebook nbmake runs after that goes through
-    ``jupyter_core.utils.run_sync``'s thread runner instead of a plain loop, and in the default
-    suite one notebook's client then waited forever on an idle kernel (07_geolocation, after
-    tests/ui/test_maps_offline.py). With the browser tests last, nothing else runs beside it.
+    is open (here: the session), so every notebook nbmake ran after it went through
+    ``jupyter_core.utils.run_sync``'s thread runner instead of a plain loop. With the browser
+    tests last, nothing else runs beside that loop. (The notebook hang first seen with it open
+    also happened without it: that one was ipykernel 7's, see requirements.txt.)
     """
     uses = [("browser" in getattr(it, "fixturenames", ())) for it in items]
     items[:] = [it for it, u in zip(items, uses) if not u] + [it for it, u in zip(items, uses) if u]
