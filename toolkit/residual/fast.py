@@ -32,9 +32,7 @@ in its own units (scores in ([0, 1] grey)^2 units), i.e. :func:`alpha_step_units
 here: very soft. Keeping every learned weight O(1) (unit taps, unit levels) is what lets Adam
 at a common learning rate move all layers.
 
->>> import contextlib
-
-import numpy as np
+>>> import numpy as np
 >>> from toolkit.residual import feature_counts
 >>> from toolkit.residual.fast import FastRecastCNN
 >>> x = np.random.default_rng(0).integers(0, 256, (2, 32, 32), dtype=np.uint8)
@@ -155,10 +153,15 @@ def _build():
         a = (lev * alpha)[None, :, :, None]
         return torch.softmax(torch.addcmul((bias * alpha)[None, :, :, None], r[:, :, None, :], a), 2)
 
-    def _product_sums(p, pooled=True):
+    def _pair_products(p):
+        """The 9 products of filters 1, 2 and of filters 3, 4 per position: two (N, 9, S) maps."""
         q12 = (p[:, 0, :, None] * p[:, 1, None, :]).flatten(1, 2)
         q34 = (p[:, 2, :, None] * p[:, 3, None, :]).flatten(1, 2)
-        return (torch.bmm(q12, q34.transpose(1, 2)).flatten(1) if pooled else None), q12, q34
+        return q12, q34
+
+    def _product_sums(p):
+        q12, q34 = _pair_products(p)
+        return torch.bmm(q12, q34.transpose(1, 2)).flatten(1)
 
     class ProductPool(torch.autograd.Function):
         """Sums over positions of the 81 products of 4 softmaxes over 3 levels.
@@ -170,7 +173,7 @@ def _build():
 
         @staticmethod
         def forward(ctx, r, lev, bias, alpha):
-            out = _product_sums(_level_softmax(r, lev, bias, alpha))[0]
+            out = _product_sums(_level_softmax(r, lev, bias, alpha))
             ctx.save_for_backward(r, lev, bias)
             ctx.alpha = alpha
             return out
@@ -183,7 +186,7 @@ def _build():
             r, lev, bias = ctx.saved_tensors
             n, _, s = r.shape
             p = _level_softmax(r, lev, bias, ctx.alpha)
-            _, q12, q34 = _product_sums(p, pooled=False)
+            q12, q34 = _pair_products(p)
             g = g.reshape(n, LEVELS**2, LEVELS**2)
             dq12 = torch.bmm(g, q34).view(n, LEVELS, LEVELS, s)
             dq34 = torch.bmm(g.transpose(1, 2), q12).view(n, LEVELS, LEVELS, s)
@@ -282,7 +285,7 @@ def _build():
                 )
             s = r[:, :, None] * self.levels[t][None, :, :, None] + self.level_bias[t][None, :, :, None]
             p = F.one_hot(s.argmax(2), LEVELS).to(r.dtype).transpose(2, 3)  # N x 4 x 3 x S
-            return _product_sums(p)[0]
+            return _product_sums(p)
 
         def _pool_free(self, r, t):
             n, c, h, w = r.shape
