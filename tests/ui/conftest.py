@@ -66,8 +66,7 @@ def _browser_last(items) -> None:
     Playwright's sync API registers a running asyncio loop in the main thread for as long as it
     is open (here: the session), so every notebook nbmake ran after it went through
     ``jupyter_core.utils.run_sync``'s thread runner instead of a plain loop. With the browser
-    tests last, nothing else runs beside that loop. (The notebook hang first seen with it open
-    also happened without it: that one was ipykernel 7's, see requirements.txt.)
+    tests last, nothing else runs beside that loop.
     """
     uses = [("browser" in getattr(it, "fixturenames", ())) for it in items]
     items[:] = [it for it, u in zip(items, uses) if not u] + [it for it, u in zip(items, uses) if u]
